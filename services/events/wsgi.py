@@ -1,0 +1,4 @@
+"""gunicorn entry point: ``gunicorn services.events.wsgi:app``."""
+from . import create_app
+
+app = create_app()

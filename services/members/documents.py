@@ -1,0 +1,62 @@
+"""The Documents the members service owns, in its own database."""
+from __future__ import annotations
+
+from mongoengine import DateTimeField, Document, IntField, ListField, StringField
+
+from shared.events.envelope import utcnow
+from shared.events.outbox import OutboxDocument
+
+from .domain import EMPLOYMENT_TYPES, GENDERS, MEMBER_STATUSES, ORG_KINDS, ORG_STATUSES
+
+ALIAS = "members"
+
+
+class Organisation(OutboxDocument):
+    name = StringField(required=True, max_length=200)
+    kind = StringField(required=True, choices=ORG_KINDS)
+    parent_id = StringField()
+    path = ListField(StringField(), required=True)
+    status = StringField(required=True, choices=ORG_STATUSES, default="active")
+    created_at = DateTimeField(default=utcnow)
+    version = IntField(default=1)
+
+    meta = {"db_alias": ALIAS, "collection": "organisations", "indexes": ["path", "parent_id"]}
+
+
+class Member(OutboxDocument):
+    name = StringField(required=True, max_length=100)
+    gender = StringField(required=True, choices=GENDERS)
+    birth_date = DateTimeField()
+    id_number_fingerprint = StringField(required=True, unique=True)
+    id_number_encrypted = StringField(required=True)
+    id_number_masked = StringField(required=True)
+    phone_encrypted = StringField(required=True)
+    phone_masked = StringField(required=True)
+    org_id = StringField(required=True)
+    org_path = ListField(StringField(), required=True)
+    employment_type = StringField(required=True, choices=EMPLOYMENT_TYPES)
+    status = StringField(required=True, choices=MEMBER_STATUSES)
+    card_no = StringField(unique=True, sparse=True)
+    joined_at = DateTimeField()
+    created_at = DateTimeField(default=utcnow)
+    version = IntField(default=1)
+
+    meta = {"db_alias": ALIAS, "collection": "members", "indexes": ["org_path", "org_id"]}
+
+
+class Counter(Document):
+    """Federation-wide sequences (card numbers), advanced atomically."""
+
+    id = StringField(primary_key=True)
+    value = IntField(default=0)
+
+    meta = {"db_alias": ALIAS, "collection": "counters"}
+
+    @classmethod
+    def next(cls, name: str) -> int:
+        doc = cls._get_collection().find_one_and_update(
+            {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=True)
+        return doc["value"]
+
+
+ALL = [Organisation, Member, Counter]

@@ -1,0 +1,51 @@
+"""Events notify consumes, each read through its own minimal schema."""
+from __future__ import annotations
+
+from bson import ObjectId
+from marshmallow import EXCLUDE, Schema, fields
+from mongoengine import NotUniqueError
+
+from shared.events.envelope import CloudEvent
+from shared.events.projection import upsert_if_newer
+
+from . import domain
+from .documents import InboxMessage, Recipient
+from .published import MESSAGE_DELIVERED, message_delivered
+
+MEMBERS_TOPIC = "gonghui.members.v1"
+
+
+class MemberJoined(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    member_id = fields.String(required=True)
+    name = fields.String(required=True)
+    org_name = fields.String(load_default="")
+    org_path = fields.List(fields.String(), required=True)
+    card_no = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+def deliver(member_id: str, org_path: list[str], message: domain.Message) -> bool:
+    """Put a message in the inbox once; a repeat of the same dedupe key is a no-op."""
+    inbox = InboxMessage(id=ObjectId(), dedupe_key=message.dedupe_key, member_id=member_id, org_path=org_path,
+                         category=message.category, title=message.title, body=message.body)
+    inbox.record(MESSAGE_DELIVERED, message_delivered(inbox))
+    try:
+        inbox.save(force_insert=True)
+    except NotUniqueError:
+        return False
+    return True
+
+
+def on_member_joined(event: CloudEvent) -> None:
+    data = MemberJoined().load(event.data)
+    upsert_if_newer(Recipient, data["member_id"], data["version"],
+                    {"name": data["name"], "org_path": data["org_path"], "status": data["status"]})
+    deliver(data["member_id"], data["org_path"],
+            domain.welcome(data["member_id"], data["name"], data["org_name"], data["card_no"]))
+
+
+HANDLERS = {"gonghui.members.member.joined": on_member_joined}

@@ -1,0 +1,14 @@
+"""notify worker: consumes gonghui.members.v1, relays gonghui.notify.v1."""
+from __future__ import annotations
+
+from shared.worker import WorkerSpec, main
+
+from .consumed import HANDLERS, MEMBERS_TOPIC
+from .documents import ALL, InboxMessage
+from .published import SOURCE, TOPIC
+
+SPEC = WorkerSpec(source=SOURCE, publishes=TOPIC, outbox_documents=[InboxMessage], consumes=[MEMBERS_TOPIC],
+                  handlers=HANDLERS, indexed_documents=ALL)
+
+if __name__ == "__main__":
+    main("notify", SPEC)

@@ -1,0 +1,57 @@
+"""Settings, read only from the environment (documented in the README)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    mongo_url: str = "mongodb://127.0.0.1:27017/"
+    db_prefix: str = "gonghui_"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = ""
+    jwt_secret: str = field(default="", repr=False)
+    pii_key: str = field(default="", repr=False)
+    log_level: str = "INFO"
+    consumer_max_attempts: int = 5
+    relay_batch_size: int = 200
+
+    @property
+    def database(self) -> str:
+        """Each service owns its own database."""
+        return f"{self.db_prefix}{self.service}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.topic_prefix}gonghui.{self.service}"
+
+    @classmethod
+    def from_env(cls, service: str, **overrides) -> "Settings":
+        values = dict(
+            service=service,
+            mongo_url=_env("GONGHUI_MONGO_URL", cls.mongo_url),
+            db_prefix=_env("GONGHUI_DB_PREFIX", cls.db_prefix),
+            kafka_bootstrap=_env("GONGHUI_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
+            topic_prefix=_env("GONGHUI_TOPIC_PREFIX", cls.topic_prefix),
+            jwt_secret=_env("GONGHUI_JWT_SECRET", ""),
+            pii_key=_env("GONGHUI_PII_KEY", ""),
+            log_level=_env("GONGHUI_LOG_LEVEL", cls.log_level).upper(),
+            consumer_max_attempts=int(_env("GONGHUI_CONSUMER_MAX_ATTEMPTS", str(cls.consumer_max_attempts))),
+            relay_batch_size=int(_env("GONGHUI_RELAY_BATCH_SIZE", str(cls.relay_batch_size))),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def require_secrets(self) -> None:
+        if len(self.jwt_secret) < 32:
+            raise RuntimeError("GONGHUI_JWT_SECRET must be set to at least 32 characters")

@@ -1,0 +1,1 @@
+"""Integration events: CloudEvents on Kafka, the outbox relay, the consumer."""

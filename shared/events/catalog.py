@@ -1,0 +1,46 @@
+"""Declared integration event types: name, version, JSON Schema.
+
+A service lists the events it publishes as ``EventType``s whose schema files
+sit beside it; the outbox refuses to record data that does not validate, so
+nothing undocumented reaches the wire.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import jsonschema
+
+
+class SchemaViolation(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str  # e.g. gonghui.members.member.joined
+    version: int
+    schema_path: Path
+
+    @cached_property
+    def schema(self) -> dict:
+        return json.loads(self.schema_path.read_text())
+
+    @cached_property
+    def _validator(self):
+        cls = jsonschema.validators.validator_for(self.schema)
+        cls.check_schema(self.schema)
+        return cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+
+    @property
+    def dataschema(self) -> str:
+        return f"urn:gonghui:schema:{self.name}:{self.version}"
+
+    def validate(self, data: dict) -> None:
+        errors = sorted(self._validator.iter_errors(data), key=lambda e: list(e.path))
+        if errors:
+            first = errors[0]
+            where = "/".join(str(p) for p in first.path) or "(root)"
+            raise SchemaViolation(f"{self.name} v{self.version}: {where}: {first.message}")

@@ -1,0 +1,55 @@
+"""kafka-python clients with the settings every service needs.
+
+Create them inside a worker or after gunicorn forks, never at import time:
+the producer runs a background thread and the consumer is not thread safe.
+"""
+from __future__ import annotations
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from ..config import Settings
+
+
+def producer(settings: Settings) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        client_id=f"gonghui-{settings.service}",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        retries=5,
+        max_block_ms=10_000,
+        request_timeout_ms=10_000,
+        delivery_timeout_ms=30_000,
+    )
+
+
+def consumer(settings: Settings, topics: list[str]) -> KafkaConsumer:
+    return KafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        client_id=f"gonghui-{settings.service}",
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=200,
+        max_poll_interval_ms=300_000,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+    )
+
+
+def ensure_topics(settings: Settings, topics: list[str], partitions: int = 3) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=10_000)
+    try:
+        existing = set(admin.list_topics())
+        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()

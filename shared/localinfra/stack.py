@@ -1,0 +1,120 @@
+"""The whole platform as local processes: Kafka, FerretDB, four services.
+
+Used by ``gonghui run`` (``make run``) and by the end-to-end tests. Every
+service gets a gunicorn web process and a separate worker process, all
+sharing the real broker and database like containers in compose would.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from shared.pii import new_key
+
+from .ferretdb import FerretDB
+from .kafka import KafkaNode
+from .process import Child, require_free, wait_for_port
+
+SERVICES = ("members", "events", "welfare", "notify")
+DEFAULT_PORTS = {"members": 8001, "events": 8002, "welfare": 8003, "notify": 8004}
+
+
+def load_or_create_secrets(data_dir: Path) -> dict:
+    """Secrets from the environment; otherwise generated once and kept with the data,
+    so a second run can still read the first run's data and tokens."""
+    path = data_dir / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    values = {
+        "GONGHUI_JWT_SECRET": os.environ.get("GONGHUI_JWT_SECRET") or stored.get("GONGHUI_JWT_SECRET")
+        or secrets.token_urlsafe(48),
+        "GONGHUI_PII_KEY": os.environ.get("GONGHUI_PII_KEY") or stored.get("GONGHUI_PII_KEY") or new_key(),
+    }
+    if values != stored:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
+    return values
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    kafka_port: int = 9092
+    controller_port: int = 9093
+    mongo_port: int = 27017
+    ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    web_workers: int = 2
+    extra_env: dict = field(default_factory=dict)
+    kafka: KafkaNode | None = None
+    ferret: FerretDB | None = None
+    webs: dict = field(default_factory=dict)
+    workers: dict = field(default_factory=dict)
+
+    def env(self) -> dict:
+        return {
+            **load_or_create_secrets(self.data_dir),
+            "GONGHUI_MONGO_URL": f"mongodb://127.0.0.1:{self.mongo_port}/",
+            "GONGHUI_KAFKA_BOOTSTRAP": f"127.0.0.1:{self.kafka_port}",
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start_infra(self) -> None:
+        self.ferret = FerretDB(self.data_dir / "ferretdb", self.mongo_port).start()
+        self.kafka = KafkaNode(self.data_dir / "kafka", self.kafka_port, self.controller_port).start()
+
+    def start_web(self, service: str) -> Child:
+        require_free(self.ports[service], f"{service}-web")
+        argv = [sys.executable, "-m", "gunicorn", "--workers", str(self.web_workers),
+                "--bind", f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "10",
+                "--config", str(Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"),
+                f"services.{service}.wsgi:app"]
+        child = Child.start(f"{service}-web", argv, self.data_dir / "logs" / f"{service}-web.log", env=self.env())
+        self.webs[service] = child
+        return child
+
+    def start_worker(self, service: str) -> Child:
+        argv = [sys.executable, "-m", f"services.{service}.worker"]
+        child = Child.start(f"{service}-worker", argv, self.data_dir / "logs" / f"{service}-worker.log",
+                            env=self.env())
+        self.workers[service] = child
+        return child
+
+    def start_services(self, services=SERVICES, timeout: float = 60) -> None:
+        for service in services:
+            self.start_web(service)
+            self.start_worker(service)
+        for service in services:
+            self.wait_ready(service, timeout)
+
+    def wait_ready(self, service: str, timeout: float = 60) -> None:
+        child = self.webs[service]
+        wait_for_port("127.0.0.1", self.ports[service], child.proc, timeout, f"{service}-web")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url(service) + "/readyz", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if not child.alive():
+                break
+            time.sleep(0.3)
+        raise RuntimeError(f"{service} not ready:\n{child.tail()}")
+
+    def stop(self) -> None:
+        for child in [*self.workers.values(), *self.webs.values()]:
+            child.stop()
+        for infra in (self.kafka, self.ferret):
+            if infra is not None:
+                infra.stop()

@@ -1,0 +1,209 @@
+"""Flask app factory pieces shared by every service.
+
+One error shape everywhere::
+
+    {"error": {"status": 422, "code": "validation_failed",
+               "message": "...", "fields": {"name": ["..."]}},
+     "request_id": "..."}
+
+No stack trace ever reaches a client; no request value can become a query
+operator; ``/healthz`` says the process is up, ``/readyz`` that the database
+and the broker are reachable.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import uuid
+from typing import Callable
+
+from flask import Flask, g, jsonify, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from . import auth, logs
+from .config import Settings
+from .db import ping
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+         422: "validation_failed", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+
+
+class ApiError(HTTPException):
+    """Raise from a view for a domain refusal: ``ApiError(409, "...", fields={...})``."""
+
+    def __init__(self, status: int, message: str, fields: dict | None = None, code: str | None = None):
+        super().__init__(description=message)
+        self.code = status
+        self.fields = fields
+        self.error_code = code
+
+
+def error_response(status: int, message: str, fields: dict | None = None, code: str | None = None):
+    body = {"error": {"status": status, "code": code or CODES.get(status, "error"), "message": message},
+            "request_id": getattr(g, "request_id", None)}
+    if fields:
+        body["error"]["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _handle_http(exc: HTTPException):
+    fields = getattr(exc, "fields", None)
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    problems = []
+    if messages:  # webargs/marshmallow: {"json": {...}} or {"query": {...}}
+        fields = {}
+        for location, location_messages in messages.items():
+            if isinstance(location_messages, dict):
+                fields.update(location_messages)
+            else:  # about the body or query as a whole, e.g. invalid JSON
+                problems.extend(str(m) for m in location_messages)
+        fields = fields or None
+    if isinstance(exc, ApiError):
+        message = exc.description
+    elif problems:
+        message = "; ".join(problems)
+    else:
+        message = _default_message(exc.code or 500, fields)
+    response = error_response(exc.code or 500, message, fields, getattr(exc, "error_code", None))
+    if exc.code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="gonghui"'
+    return response
+
+
+def _default_message(status: int, fields: dict | None) -> str:
+    if status == 422 and fields:
+        return "invalid fields: " + ", ".join(sorted(fields))
+    return {400: "bad request", 401: "authentication required", 404: "not found",
+            405: "method not allowed", 413: "request too large"}.get(status, "request failed")
+
+
+def _handle_unexpected(exc: Exception):
+    log.exception("unhandled error")
+    return error_response(500, "internal error")
+
+
+def find_operator_keys(value, path: str = "") -> list[str]:
+    """Paths of any keys that could be read as a MongoDB operator ($...)."""
+    found = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if str(key).startswith("$") or "\x00" in str(key):
+                found.append(here)
+            found.extend(find_operator_keys(child, here))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            found.extend(find_operator_keys(child, f"{path}[{i}]"))
+    return found
+
+
+def _guard_operators():
+    if request.is_json and request.content_length:
+        body = request.get_json(silent=True)
+        bad = find_operator_keys(body) if body is not None else []
+        if bad:
+            return error_response(422, "field names may not start with '$'",
+                                  {p: ["Operator-like keys are not accepted."] for p in bad})
+    bad = [k for k in request.args if k.startswith("$") or "[" in k]
+    if bad:
+        return error_response(422, "query parameter names may not start with '$' or hold brackets",
+                              {k: ["Not accepted."] for k in bad})
+    return None
+
+
+def current_caller(settings: Settings) -> auth.Caller:
+    cached = getattr(g, "caller", None)
+    if cached is not None:
+        return cached
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "missing bearer token")
+    try:
+        g.caller = auth.decode(token.strip(), settings.jwt_secret)
+    except auth.Unauthenticated as exc:
+        raise ApiError(401, f"invalid token: {exc}") from exc
+    return g.caller
+
+
+class BrokerProbe:
+    """Lazily created, per process (so after gunicorn forks), metadata probe."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client = None
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        from kafka import KafkaConsumer
+
+        with self._lock:
+            if self._client is None:
+                self._client = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap.split(","),
+                                             request_timeout_ms=5000, bootstrap_timeout_ms=3000,
+                                             client_id=f"gonghui-{self.settings.service}-probe")
+            self._client.topics()
+
+
+def create_base_app(settings: Settings, title: str, readiness: list[Callable[[], None]] | None = None) -> tuple[Flask, Api]:
+    logs.configure(settings.service, settings.log_level)
+    app = Flask(settings.service)
+    app.config.update(
+        API_TITLE=f"gonghui {title}",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["gonghui.settings"] = settings
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "security": [{"bearer": []}]})
+
+    @app.before_request
+    def _request_id():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        return _guard_operators()
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        return response
+
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+    probe = BrokerProbe(settings)
+    checks = [("database", lambda: ping(settings)), ("broker", probe.check)]
+    checks += [(fn.__name__, fn) for fn in readiness or []]
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "service": settings.service}
+
+    @app.get("/readyz")
+    def readyz():
+        results, ready = {}, True
+        for name, check in checks:
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:
+                ready = False
+                results[name] = f"unavailable: {type(exc).__name__}"
+        return jsonify({"status": "ready" if ready else "not_ready", "checks": results}), 200 if ready else 503
+
+    return app, api

@@ -1,0 +1,110 @@
+"""The long-running side of a service: outbox relay plus consumer loop.
+
+One process, one thread: each turn relays what is pending, then handles one
+poll of records. Kafka clients are created here, never at import time.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from dataclasses import dataclass, field
+
+from . import db, logs
+from .config import Settings
+from .events import kafka_clients
+from .events.consumer import EventConsumer, Handler, dlq_topic, processed_document
+from .events.outbox import OutboxDocument, OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerSpec:
+    """What a service's worker does; each service's worker.py declares one."""
+
+    source: str  # ce_source, e.g. /gonghui/members
+    publishes: str  # topic name (without prefix) the outbox relays to
+    outbox_documents: list[type[OutboxDocument]]
+    consumes: list[str] = field(default_factory=list)  # topic names (without prefix)
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    indexed_documents: list = field(default_factory=list)
+
+
+class Worker:
+    def __init__(self, settings: Settings, spec: WorkerSpec):
+        self.settings = settings
+        self.spec = spec
+        self._stopping = False
+        self.producer = None
+        self.relay = None
+        self.consumer = None
+
+    def setup(self) -> None:
+        db.connect(self.settings)
+        db.ensure_indexes(self.spec.indexed_documents + self.spec.outbox_documents)
+        topics = [self.settings.topic(self.spec.publishes)] + [self.settings.topic(t) for t in self.spec.consumes]
+        topics += [dlq_topic(self.settings.topic(t), self.settings.group_id) for t in self.spec.consumes]
+        self._retry(lambda: kafka_clients.ensure_topics(self.settings, topics), "create topics")
+        self.producer = self._retry(lambda: kafka_clients.producer(self.settings), "connect producer")
+        self.relay = OutboxRelay(self.producer, self.spec.source, self.settings.topic(self.spec.publishes),
+                                 self.spec.outbox_documents, batch_size=self.settings.relay_batch_size)
+        if self.spec.consumes:
+            processed = processed_document(self.settings.service)
+            processed.ensure_indexes()
+            client = self._retry(lambda: kafka_clients.consumer(
+                self.settings, [self.settings.topic(t) for t in self.spec.consumes]), "connect consumer")
+            self.consumer = EventConsumer(client, self.producer, self.settings.group_id, self.spec.handlers,
+                                          processed, max_attempts=self.settings.consumer_max_attempts)
+
+    def _retry(self, fn, what: str, attempts: int = 60):
+        for attempt in range(1, attempts + 1):
+            try:
+                return fn()
+            except Exception as exc:
+                if attempt == attempts or self._stopping:
+                    raise
+                log.warning(f"{what} failed, retrying", extra={"error": repr(exc), "attempt": attempt})
+                time.sleep(min(5.0, 0.5 * attempt))
+
+    def stop(self, *_):
+        self._stopping = True
+
+    def turn(self) -> int:
+        """One relay round and one poll; returns how much work was done."""
+        work = 0
+        try:
+            work += self.relay.run_once()
+        except Exception:
+            log.exception("outbox relay round failed")
+            time.sleep(1.0)
+        if self.consumer is not None:
+            try:
+                outcome = self.consumer.poll_once()
+                work += outcome.handled + outcome.dead_lettered
+            except Exception:
+                log.exception("consumer poll failed")
+                time.sleep(1.0)
+        return work
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        self.setup()
+        log.info("worker started", extra={"group": self.settings.group_id})
+        while not self._stopping:
+            if self.turn() == 0 and self.consumer is None:
+                time.sleep(0.2)
+        self.close()
+
+    def close(self) -> None:
+        if self.consumer is not None:
+            self.consumer.consumer.close()
+        if self.producer is not None:
+            self.producer.close(timeout=10)
+
+
+def main(service: str, spec: WorkerSpec) -> None:
+    settings = Settings.from_env(service)
+    logs.configure(service, settings.log_level)
+    Worker(settings, spec).run()
