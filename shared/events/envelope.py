@@ -19,7 +19,9 @@ class EnvelopeError(ValueError):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now in UTC, to the millisecond: what MongoDB stores, so reads equal writes."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def isoformat(moment: datetime) -> str:

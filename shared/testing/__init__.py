@@ -1,0 +1,1 @@
+"""pytest fixtures that start the real broker and database as processes."""
