@@ -30,3 +30,32 @@ def eventually(check, timeout: float = 10.0, interval: float = 0.1, message: str
             return last
         time.sleep(interval)
     raise AssertionError(f"{message} not reached within {timeout}s (last: {last!r})")
+
+
+def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 20.0) -> list:
+    """Every record on ``topic`` from the beginning, once at least ``expect`` are there."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    try:
+        deadline = time.monotonic() + timeout
+        partitions = None
+        while time.monotonic() < deadline and not partitions:
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                time.sleep(0.2)
+        if not partitions:
+            raise AssertionError(f"topic {topic} does not exist")
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records = []
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=300).values():
+                records.extend(batch)
+            end = consumer.end_offsets(tps)
+            if len(records) >= expect and all(consumer.position(tp) >= end[tp] for tp in tps):
+                return records
+        raise AssertionError(f"{topic}: {len(records)} records, expected {expect}")
+    finally:
+        consumer.close()

@@ -1,0 +1,138 @@
+"""Workers in-process against the real broker: the welcome flow, the read
+models of events and welfare, dedupe on replay, and the dead-letter topic."""
+from __future__ import annotations
+
+import pytest
+
+from shared.events import kafka_clients
+from shared.events.consumer import EventConsumer, dlq_topic, processed_document
+from shared.events.envelope import CloudEvent
+from tests.helpers import eventually, member_body, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def _drain(*workers, until, timeout=20.0):
+    def turn():
+        for worker in workers:
+            worker.turn()
+        return until()
+    return eventually(turn, timeout=timeout, interval=0)
+
+
+def test_a_registered_member_finds_a_welcome_in_the_inbox(members, notify, tree, bearer, workers):
+    member = members.post("/api/v1/members", json=member_body(tree["a"], 1), headers=bearer("admin", tree["a"])).json
+    relay, notifier = workers("members"), workers("notify")
+    events_worker, welfare_worker = workers("events"), workers("welfare")
+    admin = bearer("admin", tree["a"])
+
+    def inbox():
+        response = notify.get(f"/api/v1/inbox?member_id={member['id']}", headers=admin)
+        return response.json["items"] if response.status_code == 200 else None
+
+    items = _drain(relay, notifier, until=inbox)
+    assert len(items) == 1 and items[0]["title"] == "欢迎加入工会" and member["card_no"] in items[0]["body"]
+
+    from services.events.documents import MemberView as EventsView
+    from services.welfare.documents import MemberView as WelfareView
+
+    _drain(events_worker, welfare_worker, until=lambda: EventsView.objects(pk=member["id"]).first()
+           and WelfareView.objects(pk=member["id"]).first())
+    view = EventsView.objects(pk=member["id"]).first()
+    assert (view.status, view.gender, view.employment_type, view.org_path) == (
+        "active", member["gender"], "migrant", member["org_path"])
+
+    # scope of the inbox: another branch's admin and another member see nothing
+    assert notify.get(f"/api/v1/inbox?member_id={member['id']}", headers=bearer("admin", tree["b"])).status_code == 404
+    other = bearer("member", tree["a"], sub="someone-else")
+    assert notify.get(f"/api/v1/inbox?member_id={member['id']}", headers=other).status_code == 404
+    own = bearer("member", tree["a"], sub=member["id"])
+    listed = notify.get(f"/api/v1/inbox?member_id={member['id']}", headers=own)
+    assert listed.status_code == 200
+    read = notify.post(f"/api/v1/inbox/{items[0]['id']}/read", headers=own)
+    assert read.status_code == 200 and read.json["read_at"]
+    assert notify.get(f"/api/v1/inbox?member_id={member['id']}&unread=true", headers=own).json["items"] == []
+    # notify publishes what it delivered
+    notifier.turn()
+    delivered = read_topic(notifier.settings.kafka_bootstrap, notifier.settings.topic("gonghui.notify.v1"), 1)
+    assert CloudEvent.from_record(delivered[0].headers, delivered[0].value).data["member_id"] == member["id"]
+
+
+def _consumer(settings, topic, handlers, max_attempts=2):
+    client = kafka_clients.consumer(settings, [topic])
+    processed = processed_document(settings.service)
+    return EventConsumer(client, kafka_clients.producer(settings), settings.group_id, handlers, processed,
+                         max_attempts=max_attempts, retry_backoff=0.01)
+
+
+def _poll_until(consumer, done, timeout=20.0):
+    def step():
+        consumer.poll_once()
+        return done()
+    return eventually(step, timeout=timeout, interval=0)
+
+
+def _publish(settings, topic, events, raw=()):
+    producer = kafka_clients.producer(settings)
+    for event in events:
+        key, headers, value = event.to_record()
+        producer.send(topic, key=key, headers=headers, value=value)
+    for key, headers, value in raw:
+        producer.send(topic, key=key, headers=headers, value=value)
+    producer.flush()
+    producer.close()
+
+
+def test_a_replayed_event_has_no_second_effect(settings_for):
+    settings = settings_for("notify")
+    from shared import db
+
+    db.connect(settings)
+    topic = settings.topic("dedupe.v1")
+    kafka_clients.ensure_topics(settings, [topic], partitions=1)
+    seen = []
+    event = CloudEvent(type="t.happened", source="/test", subject="k", data={"n": 1})
+    _publish(settings, topic, [event, event, CloudEvent(type="t.happened", source="/test", subject="k", data={"n": 2})])
+    consumer = _consumer(settings, topic, {"t.happened": lambda e: seen.append(e.data["n"])})
+    _poll_until(consumer, lambda: len(seen) >= 2)
+    consumer.consumer.close()
+    # a new consumer in the same group, reset to the beginning, replays everything
+    again = _consumer(settings, topic, {"t.happened": lambda e: seen.append(e.data["n"])})
+    _poll_until(again, lambda: again.consumer.assignment())
+    again.consumer.seek_to_beginning()
+    skipped = []
+    eventually(lambda: skipped.append(again.poll_once().skipped) or sum(skipped) >= 3, timeout=20, interval=0)
+    again.consumer.close()
+    assert seen == [1, 2]  # all three records came again; none had a second effect
+
+
+def test_failing_and_unreadable_records_go_to_the_dead_letter_topic(settings_for):
+    settings = settings_for("welfare")
+    from shared import db
+
+    db.connect(settings)
+    topic = settings.topic("dlq-test.v1")
+    dlq = dlq_topic(topic, settings.group_id)
+    kafka_clients.ensure_topics(settings, [topic, dlq], partitions=1)
+    handled = []
+
+    def handler(event):
+        if event.data.get("poison"):
+            raise ValueError("cannot handle this one")
+        handled.append(event.data["n"])
+
+    _publish(settings, topic,
+             [CloudEvent(type="t.x", source="/t", subject="a", data={"n": 1}),
+              CloudEvent(type="t.x", source="/t", subject="a", data={"poison": True}),
+              CloudEvent(type="t.x", source="/t", subject="a", data={"n": 3})],
+             raw=[(b"a", [("ce_specversion", b"1.0")], b"not json")])
+    consumer = _consumer(settings, topic, {"t.x": handler})
+    _poll_until(consumer, lambda: len(handled) == 2)
+    for _ in range(3):
+        consumer.poll_once()
+    consumer.consumer.close()
+    assert handled == [1, 3]  # the partition was not blocked by the poison record
+    dead = read_topic(settings.kafka_bootstrap, dlq, 2)
+    errors = sorted(dict(r.headers)["dlq_error"].decode() for r in dead)
+    assert "ValueError: cannot handle this one" in errors[0]
+    assert errors[1].startswith("unreadable envelope")

@@ -1,0 +1,128 @@
+"""The outbox: writes succeed with Kafka down, events go out later in order,
+a relay that dies between publishing and removing duplicates but never loses."""
+from __future__ import annotations
+
+import pytest
+
+from shared.events import kafka_clients
+from shared.events.envelope import CloudEvent
+from shared.events.outbox import OutboxRelay
+from services.members.documents import Member, Organisation
+from services.members.published import SOURCE, TOPIC
+from tests.helpers import member_body, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def down_members(settings_for):
+    """The members app configured with a broker that is not there."""
+    from services.members import create_app
+
+    return create_app(settings_for("members", kafka_bootstrap="127.0.0.1:9")).test_client()
+
+
+def _orgs(client, bearer):
+    op = bearer("operator")
+    fed = client.post("/api/v1/orgs", json={"name": "总工会", "kind": "federation"}, headers=op).json["id"]
+    branch = client.post("/api/v1/orgs", json={"name": "工会", "kind": "grassroots", "parent_id": fed},
+                         headers=op).json["id"]
+    return fed, branch
+
+
+def test_writes_succeed_with_the_broker_down_and_events_follow_in_order(down_members, settings_for, bearer):
+    fed, branch = _orgs(down_members, bearer)
+    ids = [down_members.post("/api/v1/members", json=member_body(branch, n), headers=bearer("admin", fed)).json["id"]
+           for n in range(5)]
+    assert Member.objects(outbox_pending=True).count() == 5
+    # Each org carries its own created event, each member its joined event.
+    settings = settings_for("members")
+    kafka_clients.ensure_topics(settings, [settings.topic(TOPIC)])
+    producer = kafka_clients.producer(settings)
+    try:
+        relay = OutboxRelay(producer, SOURCE, settings.topic(TOPIC), [Organisation, Member])
+        assert relay.run_once() == 7
+        assert relay.run_once() == 0
+    finally:
+        producer.close()
+    assert Member.objects(outbox_pending=True).count() == 0
+    assert all(not m.outbox for m in Member.objects)
+    records = read_topic(settings.kafka_bootstrap, settings.topic(TOPIC), 7)
+    events = [CloudEvent.from_record(r.headers, r.value) for r in records]
+    joined = [e for e in events if e.type == "gonghui.members.member.joined"]
+    assert sorted(e.subject for e in joined) == sorted(ids)
+    assert all(r.key.decode() == CloudEvent.from_record(r.headers, r.value).subject for r in records)
+    for event in joined:
+        assert "id_number" not in event.data and "phone" not in event.data
+        assert event.source == SOURCE and event.dataschema.endswith(":1")
+
+
+def test_events_of_one_document_keep_their_order(settings_for, members_app):
+    from bson import ObjectId
+
+    from services.members.published import ORGANISATION_CREATED
+    from shared.events.outbox import outbox_update
+
+    org = Organisation(id=ObjectId(), name="v0", kind="federation", path=[])
+    org.path = [str(org.pk)]
+    data = {"org_id": str(org.pk), "name": "v0", "kind": "federation", "parent_id": None, "path": org.path,
+            "status": "active", "version": 1}
+    org.record(ORGANISATION_CREATED, data)
+    org.save(force_insert=True)
+    for version in range(2, 6):
+        Organisation.objects(pk=org.pk).update_one(
+            set__version=version, **outbox_update(ORGANISATION_CREATED, str(org.pk), {**data, "version": version}))
+    settings = settings_for("members")
+    kafka_clients.ensure_topics(settings, [settings.topic(TOPIC)])
+    producer = kafka_clients.producer(settings)
+    try:
+        OutboxRelay(producer, SOURCE, settings.topic(TOPIC), [Organisation]).run_once()
+    finally:
+        producer.close()
+    records = read_topic(settings.kafka_bootstrap, settings.topic(TOPIC), 5)
+    assert [CloudEvent.from_record(r.headers, r.value).data["version"] for r in records] == [1, 2, 3, 4, 5]
+
+
+class _DiesAfterPublishing(OutboxRelay):
+    """A relay killed after the broker acknowledged but before removing."""
+
+    def _relay(self, document):
+        original = document._get_collection
+
+        class NoRemove:
+            def __init__(self, collection):
+                self._c = collection
+
+            def find(self, *a, **k):
+                return self._c.find(*a, **k)
+
+            def update_one(self, *a, **k):
+                raise SystemExit("killed")
+
+        document._get_collection = classmethod(lambda cls: NoRemove(original()))
+        try:
+            return super()._relay(document)
+        finally:
+            document._get_collection = original
+
+
+def test_a_relay_dying_between_publish_and_remove_duplicates_but_never_loses(members, tree_orgs_only, settings_for):
+    settings = settings_for("members")
+    kafka_clients.ensure_topics(settings, [settings.topic(TOPIC)])
+    producer = kafka_clients.producer(settings)
+    try:
+        with pytest.raises(SystemExit):
+            _DiesAfterPublishing(producer, SOURCE, settings.topic(TOPIC), [Organisation]).run_once()
+        assert Organisation.objects(outbox_pending=True).count() == 1  # still pending
+        assert OutboxRelay(producer, SOURCE, settings.topic(TOPIC), [Organisation]).run_once() == 1
+    finally:
+        producer.close()
+    records = read_topic(settings.kafka_bootstrap, settings.topic(TOPIC), 2)
+    ids = [CloudEvent.from_record(r.headers, r.value).id for r in records]
+    assert len(ids) == 2 and len(set(ids)) == 1  # the same event twice: consumers drop it by ce_id
+
+
+@pytest.fixture
+def tree_orgs_only(members, bearer):
+    return members.post("/api/v1/orgs", json={"name": "总工会", "kind": "federation"},
+                        headers=bearer("operator")).json["id"]
