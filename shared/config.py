@@ -21,6 +21,7 @@ class Settings:
     pii_key: str = field(default="", repr=False)
     log_level: str = "INFO"
     consumer_max_attempts: int = 5
+    consumer_batch: int = 200
     relay_batch_size: int = 200
 
     @property
@@ -47,6 +48,7 @@ class Settings:
             pii_key=_env("GONGHUI_PII_KEY", ""),
             log_level=_env("GONGHUI_LOG_LEVEL", cls.log_level).upper(),
             consumer_max_attempts=int(_env("GONGHUI_CONSUMER_MAX_ATTEMPTS", str(cls.consumer_max_attempts))),
+            consumer_batch=int(_env("GONGHUI_CONSUMER_BATCH", str(cls.consumer_batch))),
             relay_batch_size=int(_env("GONGHUI_RELAY_BATCH_SIZE", str(cls.relay_batch_size))),
         )
         values.update(overrides)

@@ -55,7 +55,8 @@ class Worker:
             client = self._retry(lambda: kafka_clients.consumer(
                 self.settings, [self.settings.topic(t) for t in self.spec.consumes]), "connect consumer")
             self.consumer = EventConsumer(client, self.producer, self.settings.group_id, self.spec.handlers,
-                                          processed, max_attempts=self.settings.consumer_max_attempts)
+                                          processed, max_attempts=self.settings.consumer_max_attempts,
+                                          max_records=self.settings.consumer_batch)
 
     def _retry(self, fn, what: str, attempts: int = 60):
         for attempt in range(1, attempts + 1):
