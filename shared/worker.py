@@ -9,6 +9,7 @@ import logging
 import signal
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import db, logs
 from .config import Settings
@@ -93,9 +94,13 @@ class Worker:
         signal.signal(signal.SIGINT, self.stop)
         self.setup()
         log.info("worker started", extra={"group": self.settings.group_id})
+        last_beat = 0.0
         while not self._stopping:
             if self.turn() == 0 and self.consumer is None:
                 time.sleep(0.2)
+            if self.settings.heartbeat_file and time.monotonic() - last_beat > 5:
+                Path(self.settings.heartbeat_file).touch()  # read by the container health check
+                last_beat = time.monotonic()
         self.close()
 
     def close(self) -> None:
