@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from mongoengine import DateTimeField, Document, IntField, ListField, StringField
 
+from pymongo.errors import DuplicateKeyError
+
 from shared.events.envelope import utcnow
 from shared.events.outbox import OutboxDocument
 
@@ -54,8 +56,12 @@ class Counter(Document):
 
     @classmethod
     def next(cls, name: str) -> int:
-        doc = cls._get_collection().find_one_and_update(
-            {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=True)
+        try:
+            doc = cls._get_collection().find_one_and_update(
+                {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=True)
+        except DuplicateKeyError:  # two first-ever upserts raced; the counter exists now
+            doc = cls._get_collection().find_one_and_update(
+                {"_id": name}, {"$inc": {"value": 1}}, return_document=True)
         return doc["value"]
 
 

@@ -1,6 +1,7 @@
 """FerretDB 1.x (MongoDB wire protocol) on its SQLite backend, built with Go."""
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import time
@@ -20,7 +21,7 @@ def binary() -> Path:
     deploy/ferretdb is a pinned Go module (go.mod + go.sum) that embeds
     FerretDB's public package; see its main.go for why.
     """
-    target = cache_dir() / "bin" / f"ferretdb-{FERRETDB_VERSION}"
+    target = cache_dir() / "bin" / f"ferretdb-{FERRETDB_VERSION}-{_source_digest()}"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +34,14 @@ def binary() -> Path:
     )
     tmp.rename(target)
     return target
+
+
+def _source_digest() -> str:
+    """Rebuild whenever the wrapper's source or pinned modules change."""
+    digest = hashlib.sha256()
+    for name in ("main.go", "go.mod", "go.sum"):
+        digest.update((GO_MODULE / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 @dataclass

@@ -68,6 +68,15 @@ log.flush.interval.messages=1
 """
 
 
+def new_cluster_id() -> str:
+    """What Kafka's Uuid.randomUuid() gives: urlsafe base64 of 16 random bytes,
+    never starting with '-' (it would be read as a command-line option)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 @dataclass
 class KafkaNode:
     data_dir: Path
@@ -93,7 +102,7 @@ class KafkaNode:
         java = ["java", f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
                 f"-Dlog4j.configuration=file:{log4j}", "-cp", f"{jars}/*"]
         if not (self.data_dir / "logs" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             subprocess.run(java + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
                            check=True, stdout=subprocess.DEVNULL)
         self.child = Child.start("kafka", java + ["kafka.Kafka", str(props)], self.data_dir / "kafka.log")

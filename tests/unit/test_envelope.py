@@ -43,3 +43,10 @@ def test_cursors_round_trip_and_reject_garbage():
     assert decode_cursor(encode_cursor(oid)) == oid
     assert decode_cursor("!!!") is None
     assert decode_cursor("abc") is None
+
+
+def test_kafka_cluster_ids_never_look_like_options():
+    from shared.localinfra.kafka import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
