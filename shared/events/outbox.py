@@ -1,31 +1,33 @@
 """Transactional outbox without multi-document transactions.
 
-A Document that emits events embeds its pending events (``outbox``) and a flag
-(``outbox_pending``), written by the very same single-document insert or
-update as the change itself: both land or neither does. The relay publishes
-a document's events in order and removes each one only after the broker has
-acknowledged it, so a crash between the two re-sends (consumers dedupe on
-``ce_source`` + ``ce_id``) and never loses.
+A Document that emits events embeds its pending events (``outbox``), written
+by the very same single-document insert or update as the change itself: both
+land or neither does. After the write, a pointer to the document is bumped in
+the service's small ``outbox_pointers`` collection, so the relay finds pending
+work without scanning the big collections (FerretDB on SQLite serves only
+``_id`` lookups from an index). A crash between the write and the pointer
+leaves the events in the document, where the relay's periodic sweep finds them.
+
+The relay publishes a document's events in order and removes each one only
+after the broker has acknowledged it, so a crash between the two re-sends
+(consumers dedupe on ``ce_source`` + ``ce_id``) and never loses.
 """
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
-from mongoengine import (
-    BooleanField,
-    DictField,
-    Document,
-    EmbeddedDocument,
-    EmbeddedDocumentField,
-    ListField,
-    StringField,
-)
+from mongoengine import DictField, Document, EmbeddedDocument, EmbeddedDocumentField, ListField, StringField
+from mongoengine.connection import get_db
+from pymongo.errors import DuplicateKeyError
 
 from .catalog import EventType
 from .envelope import CloudEvent, isoformat, utcnow
 
 log = logging.getLogger(__name__)
+
+POINTERS = "outbox_pointers"
 
 
 class PendingEvent(EmbeddedDocument):
@@ -45,16 +47,31 @@ class OutboxDocument(Document):
     """Base for every Document that publishes integration events."""
 
     outbox = ListField(EmbeddedDocumentField(PendingEvent))
-    outbox_pending = BooleanField(default=False)
 
-    meta = {"abstract": True, "indexes": ["outbox_pending"]}
+    meta = {"abstract": True}
 
     def record(self, event_type: EventType, data: dict) -> PendingEvent:
         """Add an event to an unsaved document: the insert carries it."""
         pending = pending_event(event_type, str(self.pk), data)
         self.outbox.append(pending)
-        self.outbox_pending = True
         return pending
+
+    def save(self, *args, **kwargs):
+        result = super().save(*args, **kwargs)
+        if self.outbox:
+            announce(type(self), self.pk)
+        return result
+
+    @classmethod
+    def update_with_event(cls, pk, event_type: EventType, data: dict, conditions: dict | None = None,
+                          **updates) -> bool:
+        """Apply ``updates`` to one document and append the event in the same
+        atomic write; ``conditions`` (mongoengine filters) guard the change."""
+        changed = cls.objects(pk=pk, **(conditions or {})).update_one(
+            push__outbox=pending_event(event_type, str(pk), data), **updates)
+        if changed:
+            announce(cls, pk)
+        return bool(changed)
 
 
 def pending_event(event_type: EventType, subject: str, data: dict) -> PendingEvent:
@@ -63,60 +80,105 @@ def pending_event(event_type: EventType, subject: str, data: dict) -> PendingEve
                         time=isoformat(utcnow()), dataschema=event_type.dataschema, data=data)
 
 
-def outbox_update(event_type: EventType, subject: str, data: dict) -> dict:
-    """mongoengine update kwargs that append an event to an existing document,
-    to be merged into the atomic update that makes the change itself."""
-    return {"push__outbox": pending_event(event_type, subject, data), "set__outbox_pending": True}
+def _pointers(document: type[OutboxDocument]):
+    return get_db(document._meta["db_alias"])[POINTERS]
+
+
+def announce(document: type[OutboxDocument], pk) -> None:
+    """Bump the document's pointer after its events were written."""
+    collection = document._get_collection_name()
+    pointer = {"_id": f"{collection}:{pk}"}
+    update = {"$inc": {"seq": 1}, "$set": {"collection": collection, "doc_id": pk}}
+    try:
+        _pointers(document).update_one(pointer, update, upsert=True)
+    except DuplicateKeyError:  # a concurrent first upsert created it
+        _pointers(document).update_one(pointer, update)
 
 
 class OutboxRelay:
     """Publishes pending events of the given Document classes to one topic."""
 
     def __init__(self, producer, source: str, topic: str, documents: list[type[OutboxDocument]],
-                 batch_size: int = 200, send_timeout: float = 30.0):
+                 batch_size: int = 200, send_timeout: float = 30.0, sweep_interval: float = 300.0):
         self.producer = producer
         self.source = source
         self.topic = topic
-        self.documents = documents
+        self.documents = {d._get_collection_name(): d for d in documents}
+        self._any = documents[0] if documents else None  # all share the service's database
         self.batch_size = batch_size
         self.send_timeout = send_timeout
+        self.sweep_interval = sweep_interval
+        self._last_sweep = None
 
     def run_once(self) -> int:
         """Publish what is pending now; returns how many events were published."""
-        published = 0
-        for document in self.documents:
-            published += self._relay(document)
-        return published
+        if not self.documents:
+            return 0
+        if self._last_sweep is None or time.monotonic() - self._last_sweep > self.sweep_interval:
+            self.sweep()
+        pointers = list(_pointers(self._any).find({}).limit(self.batch_size))
+        work = []  # (pointer, document class, raw document)
+        for pointer in pointers:
+            document = self.documents.get(pointer.get("collection"))
+            if document is None:
+                continue
+            raw = document._get_collection().find_one({"_id": pointer["doc_id"]}, {"outbox": 1})
+            work.append((pointer, document, raw))
+        return self._publish(work)
 
-    def _relay(self, document: type[OutboxDocument]) -> int:
-        collection = document._get_collection()
-        docs = list(collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size))
+    def sweep(self) -> int:
+        """Re-announce documents holding events without a pointer (a writer
+        crashed between its write and the pointer). Scans; runs rarely."""
+        found = 0
+        for document in self.documents.values():
+            for raw in document._get_collection().find({"outbox.0": {"$exists": True}}, {"_id": 1}):
+                announce(document, raw["_id"])
+                found += 1
+        self._last_sweep = time.monotonic()
+        if found:
+            log.info("outbox sweep re-announced documents", extra={"count": found})
+        return found
+
+    def _publish(self, work) -> int:
         published = 0
+        queues, done = {}, []
+        for pointer, document, raw in work:
+            events = list((raw or {}).get("outbox") or [])
+            if events:
+                queues[pointer["_id"]] = (pointer, document, events)
+            else:
+                done.append(pointer)
         # Round k sends the k-th pending event of every document whose earlier
         # events all succeeded: per-key order holds and documents go in parallel.
-        queues = {doc["_id"]: list(doc.get("outbox") or []) for doc in docs}
         while queues:
             futures = {}
-            for doc_id, events in queues.items():
+            for key, (pointer, document, events) in queues.items():
                 event = PendingEvent._from_son(events[0]).to_cloudevent(self.source)
-                key, headers, value = event.to_record()
-                futures[doc_id] = (events[0]["id"], self.producer.send(self.topic, key=key, value=value, headers=headers))
+                k, headers, value = event.to_record()
+                futures[key] = self.producer.send(self.topic, key=k, value=value, headers=headers)
             self.producer.flush(timeout=self.send_timeout)
             next_queues = {}
-            for doc_id, (event_id, future) in futures.items():
+            for key, future in futures.items():
+                pointer, document, events = queues[key]
                 try:
                     future.get(timeout=self.send_timeout)
                 except Exception as exc:
-                    log.warning("outbox publish failed", extra={"doc_id": str(doc_id), "error": str(exc)})
+                    log.warning("outbox publish failed", extra={"doc": key, "error": str(exc)})
                     continue
-                collection.update_one({"_id": doc_id, "outbox.0.id": event_id}, {"$pop": {"outbox": -1}})
+                self._remove(document, pointer["doc_id"], events[0])
                 published += 1
-                rest = queues[doc_id][1:]
-                if rest:
-                    next_queues[doc_id] = rest
+                if len(events) > 1:
+                    next_queues[key] = (pointer, document, events[1:])
                 else:
-                    collection.update_one({"_id": doc_id, "outbox": {"$size": 0}}, {"$set": {"outbox_pending": False}})
+                    done.append(pointer)
             queues = next_queues
+        for pointer in done:
+            # Only if no writer bumped it since we read it: their events come next round.
+            _pointers(self._any).delete_one({"_id": pointer["_id"], "seq": pointer["seq"]})
         return published
 
-
+    @staticmethod
+    def _remove(document: type[OutboxDocument], doc_id, event: dict) -> None:
+        """Pull exactly the event that was acknowledged (idempotent: a second
+        relay pulling the same event changes nothing)."""
+        document._get_collection().update_one({"_id": doc_id}, {"$pull": {"outbox": event}})

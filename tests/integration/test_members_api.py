@@ -139,7 +139,7 @@ def test_request_ids_are_echoed_or_made(members):
     assert made and " " not in made
 
 
-def test_an_unexpected_error_is_a_json_500_without_a_trace(members_app, caplog):
+def test_an_unexpected_error_is_a_json_500_without_a_trace(members_app):
     @members_app.get("/boom")
     def boom():
         raise RuntimeError("secret internals")

@@ -86,7 +86,6 @@ class Members(MethodView):
             _refuse(exc)
         id_number = domain.normalise_id_number(body["id_number"])
         fingerprint = vault.fingerprint(id_number)
-        _refuse_duplicate(fingerprint, caller)
         now = utcnow()
         member = Member(
             id=ObjectId(), name=body["name"].strip(), gender=body["gender"],
@@ -100,7 +99,7 @@ class Members(MethodView):
         member.record(MEMBER_JOINED, member_joined(member, org))
         try:
             member.save(force_insert=True)
-        except NotUniqueError:  # a concurrent registration of the same person won the race
+        except NotUniqueError:  # the unique index on the fingerprint decides, even between racing requests
             _refuse_duplicate(fingerprint, caller)
             raise
         return member_out(member)
