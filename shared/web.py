@@ -207,3 +207,19 @@ def create_base_app(settings: Settings, title: str, readiness: list[Callable[[],
         return jsonify({"status": "ready" if ready else "not_ready", "checks": results}), 200 if ready else 503
 
     return app, api
+
+
+def create_service_app(service: str, documents: list, blueprints=(), settings: Settings | None = None,
+                       readiness: list[Callable[[], None]] | None = None) -> Flask:
+    """The common shape of every service's ``create_app``: settings from the
+    environment, the base app, its own database with indexes, its Blueprints."""
+    from . import db
+
+    settings = settings or Settings.from_env(service)
+    settings.require_secrets()
+    app, api = create_base_app(settings, service, readiness)
+    db.connect(settings)
+    db.ensure_indexes(documents)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    return app

@@ -1,19 +1,13 @@
 """welfare service: hardship assistance and services (帮扶与服务)."""
 from __future__ import annotations
 
-from shared import db
 from shared.config import Settings
-from shared.web import create_base_app
-
-from .documents import ALL as DOCUMENTS
+from shared.web import create_service_app
 
 SERVICE = "welfare"
 
 
 def create_app(settings: Settings | None = None):
-    settings = settings or Settings.from_env(SERVICE)
-    settings.require_secrets()
-    app, _api = create_base_app(settings, "welfare")
-    db.connect(settings)
-    db.ensure_indexes(DOCUMENTS)
-    return app
+    from .documents import ALL
+
+    return create_service_app(SERVICE, ALL, [], settings)
