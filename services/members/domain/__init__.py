@@ -1,0 +1,21 @@
+"""Members domain rules, plain Python: no Flask, no Mongo, no Kafka."""
+from .dues import add_months, dues_base, monthly_dues, months_between, parse_month
+from .errors import DomainError
+from .identity import (id_check_char, mask_id_number, mask_phone, normalise_id_number, normalise_phone,
+                       validate_id_number, validate_phone)
+from .membership import (EMPLOYMENT_TYPES, GENDERS, KEPT_REASONS, LEAVE_REASONS, MEMBER_STATUSES, TRANSITIONS,
+                         age_band, card_number, may_vote, next_status)
+from .orgs import (CHILD_KINDS, MEMBER_HOLDING_KINDS, ORG_KINDS, ORG_STATUSES, check_can_close,
+                   check_can_hold_members, check_move, check_placement, credit_check_char, moved_path, org_path,
+                   validate_credit_code)
+from .review import needs_education_review, window_before
+
+__all__ = [
+    "CHILD_KINDS", "EMPLOYMENT_TYPES", "GENDERS", "KEPT_REASONS", "LEAVE_REASONS", "MEMBER_HOLDING_KINDS",
+    "MEMBER_STATUSES", "ORG_KINDS", "ORG_STATUSES", "TRANSITIONS", "DomainError", "add_months", "age_band",
+    "card_number", "check_can_close", "check_can_hold_members", "check_move", "check_placement",
+    "credit_check_char", "dues_base", "id_check_char", "mask_id_number", "mask_phone", "may_vote",
+    "monthly_dues", "months_between", "moved_path", "needs_education_review", "next_status",
+    "normalise_id_number", "normalise_phone", "org_path", "parse_month", "validate_credit_code",
+    "validate_id_number", "validate_phone", "window_before",
+]
