@@ -27,7 +27,7 @@ from shared.localinfra.ferretdb import FerretDB  # noqa: E402
 from shared.localinfra.kafka import KafkaNode  # noqa: E402
 from shared.localinfra.process import free_port  # noqa: E402
 from shared.localinfra.stack import SERVICES, Stack  # noqa: E402
-from tests.helpers import member_body  # noqa: E402
+from tests.helpers import grassroots, member_body  # noqa: E402
 
 
 def baseline_kafka(bootstrap: str, n: int) -> float:
@@ -67,8 +67,7 @@ def main(n: int) -> None:
             members = stack.url("members")
             fed = requests.post(f"{members}/api/v1/orgs", json={"name": "总工会", "kind": "federation"},
                                 headers=op).json()["id"]
-            branch = requests.post(f"{members}/api/v1/orgs", json={"name": "工会", "kind": "grassroots",
-                                                                  "parent_id": fed}, headers=op).json()["id"]
+            branch = requests.post(f"{members}/api/v1/orgs", json=grassroots("工会", fed), headers=op).json()["id"]
             session = requests.Session()
             registered_at = {}
 

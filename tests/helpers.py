@@ -59,3 +59,16 @@ def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 20.0) -
         raise AssertionError(f"{topic}: {len(records)} records, expected {expect}")
     finally:
         consumer.close()
+
+
+def credit_code(n: int) -> str:
+    """A valid unified social credit code (GB 32100-2015), distinct for each n."""
+    from services.members.domain import credit_check_char
+
+    first17 = f"91350100{n:09d}"
+    return first17 + credit_check_char(first17)
+
+
+def grassroots(name: str, parent_id: str, n: int = 1, headcount: int = 500) -> dict:
+    return {"name": name, "kind": "grassroots", "parent_id": parent_id, "credit_code": credit_code(n),
+            "headcount": headcount}

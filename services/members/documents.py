@@ -1,16 +1,36 @@
 """The Documents the members service owns, in its own database."""
 from __future__ import annotations
 
-from mongoengine import DateTimeField, Document, IntField, ListField, StringField
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    Document,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    IntField,
+    ListField,
+    StringField,
+)
 
 from pymongo.errors import DuplicateKeyError
 
 from shared.events.envelope import utcnow
 from shared.events.outbox import OutboxDocument
 
-from .domain import EMPLOYMENT_TYPES, GENDERS, MEMBER_STATUSES, ORG_KINDS, ORG_STATUSES
+from .domain import CADRE_ROLES, EMPLOYMENT_TYPES, GENDERS, MEMBER_STATUSES, ORG_KINDS, ORG_STATUSES
 
 ALIAS = "members"
+
+
+class Cadre(EmbeddedDocument):
+    """A person holding a union role (工会干部) for a term."""
+
+    id = StringField(required=True)
+    name = StringField(required=True, max_length=100)
+    role = StringField(required=True, choices=CADRE_ROLES)
+    member_id = StringField()
+    term_start = DateTimeField(required=True)
+    term_end = DateTimeField()
 
 
 class Organisation(OutboxDocument):
@@ -19,7 +39,12 @@ class Organisation(OutboxDocument):
     parent_id = StringField()
     path = ListField(StringField(), required=True)
     status = StringField(required=True, choices=ORG_STATUSES, default="active")
+    credit_code = StringField(unique=True, sparse=True)  # the employer's, for grassroots unions
+    headcount = IntField(min_value=0)  # employees at the employer, for the join rate
+    cadres = ListField(EmbeddedDocumentField(Cadre))
     created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    closed_at = DateTimeField()
     version = IntField(default=1)
 
     meta = {"db_alias": ALIAS, "collection": "organisations", "indexes": ["path", "parent_id"]}

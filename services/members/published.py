@@ -16,13 +16,21 @@ SOURCE = "/gonghui/members"
 TOPIC = "gonghui.members.v1"
 _SCHEMAS = Path(__file__).parent / "schemas"
 
-ORGANISATION_CREATED = EventType("gonghui.members.organisation.created", 1, _SCHEMAS / "organisation.created.v1.json")
-MEMBER_JOINED = EventType("gonghui.members.member.joined", 1, _SCHEMAS / "member.joined.v1.json")
 
-ALL = [ORGANISATION_CREATED, MEMBER_JOINED]
+def _type(name: str) -> EventType:
+    return EventType(f"gonghui.members.{name}", 1, _SCHEMAS / f"{name}.v1.json")
 
 
-def organisation_created(org: Organisation) -> dict:
+ORGANISATION_CREATED = _type("organisation.created")
+ORGANISATION_UPDATED = _type("organisation.updated")
+ORGANISATION_MOVED = _type("organisation.moved")
+ORGANISATION_CLOSED = _type("organisation.closed")
+MEMBER_JOINED = _type("member.joined")
+
+ALL = [ORGANISATION_CREATED, ORGANISATION_UPDATED, ORGANISATION_MOVED, ORGANISATION_CLOSED, MEMBER_JOINED]
+
+
+def _org_fields(org: Organisation) -> dict:
     return {
         "org_id": str(org.pk),
         "name": org.name,
@@ -30,8 +38,26 @@ def organisation_created(org: Organisation) -> dict:
         "parent_id": org.parent_id,
         "path": list(org.path),
         "status": org.status,
+        "credit_code": org.credit_code,
+        "headcount": org.headcount,
         "version": org.version,
     }
+
+
+def organisation_created(org: Organisation) -> dict:
+    return _org_fields(org)
+
+
+def organisation_updated(org: Organisation, changed: list[str]) -> dict:
+    return {**_org_fields(org), "changed": sorted(changed)}
+
+
+def organisation_moved(org: Organisation, old_path: list[str]) -> dict:
+    return {**_org_fields(org), "old_path": list(old_path)}
+
+
+def organisation_closed(org: Organisation) -> dict:
+    return {**_org_fields(org), "closed_at": isoformat(org.closed_at)}
 
 
 def member_joined(member: Member, org: Organisation) -> dict:

@@ -25,7 +25,8 @@ def seed_demo(members_url: str, secret: str, data_dir: Path) -> dict:
 
         federation = create({"name": "示范市总工会", "kind": "federation"})
         industry = create({"name": "示范市教育工会", "kind": "industry", "parent_id": federation})
-        branch = create({"name": "示范市第一中学工会", "kind": "grassroots", "parent_id": industry})
+        branch = create({"name": "示范市第一中学工会", "kind": "grassroots", "parent_id": industry,
+                         "credit_code": "12350100MB0000000U", "headcount": 180})
         create({"name": "语文教研组工会小组", "kind": "group", "parent_id": branch})
         demo = {"federation_id": federation, "branch_id": branch}
         marker.write_text(json.dumps(demo))

@@ -40,7 +40,12 @@ def _org():
 
 def test_what_members_builds_validates():
     org = _org()
+    org.credit_code, org.headcount = "91350100M000100Y43", 300
     members_published.ORGANISATION_CREATED.validate(members_published.organisation_created(org))
+    members_published.ORGANISATION_UPDATED.validate(members_published.organisation_updated(org, ["name"]))
+    members_published.ORGANISATION_MOVED.validate(members_published.organisation_moved(org, ["x", str(org.pk)]))
+    org.status, org.closed_at = "closed", datetime.now(timezone.utc)
+    members_published.ORGANISATION_CLOSED.validate(members_published.organisation_closed(org))
     member = Member(id=ObjectId(), name="李四", gender="female", employment_type="dispatched", status="active",
                     card_no="GH202600000007", org_id=str(org.pk), org_path=list(org.path),
                     joined_at=datetime.now(timezone.utc), id_number_masked="x", phone_masked="y")

@@ -10,7 +10,7 @@ import pytest
 from shared.config import Settings
 from shared.pii import new_key
 from shared.worker import Worker
-from tests.helpers import eventually, member_body
+from tests.helpers import eventually, grassroots, member_body
 
 pytestmark = pytest.mark.docker
 
@@ -37,8 +37,7 @@ def test_welcome_flow_on_real_images(containers, bearer):
     notify = notify_app(Settings(service="notify", **common)).test_client()
     op = bearer("operator")
     fed = members.post("/api/v1/orgs", json={"name": "总工会", "kind": "federation"}, headers=op).json["id"]
-    branch = members.post("/api/v1/orgs", json={"name": "工会", "kind": "grassroots", "parent_id": fed},
-                          headers=op).json["id"]
+    branch = members.post("/api/v1/orgs", json=grassroots("工会", fed), headers=op).json["id"]
     member = members.post("/api/v1/members", json=member_body(branch, 1), headers=op).json
     workers = [Worker(Settings(service=s, **common), importlib.import_module(f"services.{s}.worker").SPEC)
                for s in ("members", "notify")]

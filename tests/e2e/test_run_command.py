@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from shared.localinfra.process import free_port, port_open
-from tests.helpers import eventually, member_body
+from tests.helpers import eventually, grassroots, member_body
 
 pytestmark = pytest.mark.e2e
 
@@ -53,9 +53,8 @@ def test_run_prints_a_working_token_and_restarts_on_its_data(tmp_path):
         notify = f"http://127.0.0.1:{ports['NOTIFY']}"
         headers = {"Authorization": f"Bearer {token}"}
         # the printed token creates a branch and registers a member there
-        new_branch = requests.post(f"{members}/api/v1/orgs", headers=headers, timeout=10, json={
-            "name": "新建公司工会", "kind": "grassroots",
-            "parent_id": re.search(r"demo federation (\w+)", out).group(1)})
+        new_branch = requests.post(f"{members}/api/v1/orgs", headers=headers, timeout=10, json=grassroots(
+            "新建公司工会", re.search(r"demo federation (\w+)", out).group(1), 77))
         assert new_branch.status_code == 201, new_branch.text
         member = requests.post(f"{members}/api/v1/members", json=member_body(new_branch.json()["id"], 5),
                                headers=headers, timeout=10).json()

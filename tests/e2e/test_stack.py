@@ -6,17 +6,15 @@ import time
 import pytest
 from pymongo import MongoClient
 
-from tests.helpers import eventually, member_body
+from tests.helpers import eventually, grassroots, member_body
 
 pytestmark = pytest.mark.e2e
 
 
 def _branches(http):
     fed = http.post("members", "/api/v1/orgs", {"name": "市总工会", "kind": "federation"}, roles="operator").json()["id"]
-    a = http.post("members", "/api/v1/orgs", {"name": "甲公司工会", "kind": "grassroots", "parent_id": fed},
-                  roles="admin", org=fed).json()["id"]
-    b = http.post("members", "/api/v1/orgs", {"name": "乙公司工会", "kind": "grassroots", "parent_id": fed},
-                  roles="admin", org=fed).json()["id"]
+    a = http.post("members", "/api/v1/orgs", grassroots("甲公司工会", fed, 1), roles="admin", org=fed).json()["id"]
+    b = http.post("members", "/api/v1/orgs", grassroots("乙公司工会", fed, 2), roles="admin", org=fed).json()["id"]
     return fed, a, b
 
 

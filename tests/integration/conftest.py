@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from shared.worker import Worker
+from tests.helpers import grassroots
 
 
 @pytest.fixture
@@ -55,6 +56,6 @@ def tree(members, bearer):
 
     fed = create({"name": "市总工会", "kind": "federation"})
     industry = create({"name": "市教育工会", "kind": "industry", "parent_id": fed})
-    a = create({"name": "第一中学工会", "kind": "grassroots", "parent_id": industry})
-    b = create({"name": "第二中学工会", "kind": "grassroots", "parent_id": industry})
+    a = create(grassroots("第一中学工会", industry, 1))
+    b = create(grassroots("第二中学工会", industry, 2))
     return {"fed": fed, "industry": industry, "a": a, "b": b}

@@ -9,7 +9,7 @@ from shared.events.envelope import CloudEvent
 from shared.events.outbox import OutboxRelay, _pointers as pointers
 from services.members.documents import Member, Organisation
 from services.members.published import SOURCE, TOPIC
-from tests.helpers import member_body, read_topic
+from tests.helpers import grassroots, member_body, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +25,7 @@ def down_members(settings_for):
 def _orgs(client, bearer):
     op = bearer("operator")
     fed = client.post("/api/v1/orgs", json={"name": "总工会", "kind": "federation"}, headers=op).json["id"]
-    branch = client.post("/api/v1/orgs", json={"name": "工会", "kind": "grassroots", "parent_id": fed},
-                         headers=op).json["id"]
+    branch = client.post("/api/v1/orgs", json=grassroots("工会", fed), headers=op).json["id"]
     return fed, branch
 
 
@@ -65,7 +64,7 @@ def test_events_of_one_document_keep_their_order(settings_for, members_app):
     org = Organisation(id=ObjectId(), name="v0", kind="federation", path=[])
     org.path = [str(org.pk)]
     data = {"org_id": str(org.pk), "name": "v0", "kind": "federation", "parent_id": None, "path": org.path,
-            "status": "active", "version": 1}
+            "status": "active", "credit_code": None, "headcount": None, "version": 1}
     org.record(ORGANISATION_CREATED, data)
     org.save(force_insert=True)
     for version in range(2, 6):

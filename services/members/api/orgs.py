@@ -1,26 +1,64 @@
 """Organisations: the union tree (federation → ... → union group)."""
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, time, timezone
+
 from bson import ObjectId
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.events.envelope import utcnow
+from shared.pagination import PageArgs, page, page_schema
 from shared.scope import get_visible, require_role
 from shared.web import ApiError, current_caller
 
-from .. import domain
-from ..documents import Organisation
-from ..published import ORGANISATION_CREATED, organisation_created
+from .. import domain, tree
+from ..documents import Cadre, Member, Organisation
+from ..published import (ORGANISATION_CLOSED, ORGANISATION_CREATED, ORGANISATION_MOVED, ORGANISATION_UPDATED,
+                         organisation_closed, organisation_created, organisation_moved, organisation_updated)
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1/orgs", description="Organisations (组织)")
+
+CREDIT_CODE = fields.String(validate=validate.Length(min=1, max=32),
+                            metadata={"description": "Employer's unified social credit code (GB 32100-2015)"})
 
 
 class OrgCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(domain.ORG_KINDS))
     parent_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+    credit_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    headcount = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=10_000_000))
+
+
+class OrgUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    credit_code = fields.String(validate=validate.Length(min=1, max=32))
+    headcount = fields.Integer(validate=validate.Range(min=0, max=10_000_000))
+
+
+class MoveSchema(Schema):
+    parent_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class CadreSchema(Schema):
+    id = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True, validate=validate.OneOf(domain.CADRE_ROLES))
+    member_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+    term_start = fields.Date(required=True)
+    term_end = fields.Date(load_default=None, allow_none=True)
+
+
+class CadreListSchema(Schema):
+    items = fields.List(fields.Nested(CadreSchema), required=True)
+
+
+class CadreArgs(Schema):
+    current = fields.Boolean(load_default=True, metadata={"description": "only terms running today"})
 
 
 class OrgSchema(Schema):
@@ -30,12 +68,32 @@ class OrgSchema(Schema):
     parent_id = fields.String(allow_none=True)
     path = fields.List(fields.String(), required=True)
     status = fields.String(required=True)
+    credit_code = fields.String(allow_none=True)
+    headcount = fields.Integer(allow_none=True)
     created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class SubtreeArgs(PageArgs):
+    kind = fields.String(validate=validate.OneOf(domain.ORG_KINDS))
+    status = fields.String(validate=validate.OneOf(domain.ORG_STATUSES))
+
+
+OrgPage = page_schema(OrgSchema, "OrgPage")
 
 
 def org_out(org: Organisation) -> dict:
     return {"id": str(org.pk), "name": org.name, "kind": org.kind, "parent_id": org.parent_id,
-            "path": list(org.path), "status": org.status, "created_at": org.created_at}
+            "path": list(org.path), "status": org.status, "credit_code": org.credit_code,
+            "headcount": org.headcount, "created_at": org.created_at, "updated_at": org.updated_at,
+            "closed_at": org.closed_at, "version": org.version}
+
+
+def cadre_out(cadre: Cadre) -> dict:
+    return {"id": cadre.id, "name": cadre.name, "role": cadre.role, "member_id": cadre.member_id,
+            "term_start": cadre.term_start.date(), "term_end": cadre.term_end.date() if cadre.term_end else None}
 
 
 def visible_org(caller):
@@ -46,13 +104,39 @@ def visible_org(caller):
     return visible
 
 
+def _caller():
+    return current_caller(current_app.extensions["gonghui.settings"])
+
+
+def _staff_org(org_id: str, what: str = "organisation") -> Organisation:
+    caller = _caller()
+    require_role(caller, "operator", "admin")
+    return get_visible(Organisation, org_id, visible_org(caller), what)
+
+
+def _refuse(exc: domain.DomainError, status: int = 422):
+    raise ApiError(status, exc.message, {exc.field: [exc.message]}) from exc
+
+
+def _credit_code(value: str | None) -> str | None:
+    try:
+        return domain.validate_credit_code(value) if value is not None else None
+    except domain.DomainError as exc:
+        _refuse(exc)
+
+
+def _credit_code_taken(code: str):
+    raise ApiError(409, "another union organisation is already registered for this employer",
+                   {"credit_code": ["Already registered."]}, code="already_registered")
+
+
 @blp.route("")
 class Orgs(MethodView):
     @blp.arguments(OrgCreateSchema)
     @blp.response(201, OrgSchema)
     def post(self, body):
         """Create an organisation. Root federations need the operator role."""
-        caller = current_caller(current_app.extensions["gonghui.settings"])
+        caller = _caller()
         require_role(caller, "operator", "admin")
         parent = None
         if body["parent_id"] is not None:
@@ -61,15 +145,23 @@ class Orgs(MethodView):
                 raise ApiError(422, "the parent organisation is closed", {"parent_id": ["Organisation is closed."]})
         elif not caller.has("operator"):
             raise ApiError(403, "only operators create root federations")
+        credit_code = _credit_code(body["credit_code"])
         try:
             domain.check_placement(body["kind"], parent.kind if parent else None)
+            domain.check_employer_details(body["kind"], credit_code, body["headcount"])
         except domain.DomainError as exc:
-            raise ApiError(422, exc.message, {exc.field: [exc.message]}) from exc
+            _refuse(exc)
         org = Organisation(id=ObjectId(), name=body["name"].strip(), kind=body["kind"],
-                           parent_id=str(parent.pk) if parent else None)
+                           parent_id=str(parent.pk) if parent else None, credit_code=credit_code,
+                           headcount=body["headcount"])
         org.path = domain.org_path(list(parent.path) if parent else None, str(org.pk))
         org.record(ORGANISATION_CREATED, organisation_created(org))
-        org.save(force_insert=True)
+        try:
+            org.save(force_insert=True)
+        except Exception as exc:
+            if "duplicate key" in str(exc):
+                _credit_code_taken(credit_code)
+            raise
         return org_out(org)
 
 
@@ -78,5 +170,149 @@ class OrgById(MethodView):
     @blp.response(200, OrgSchema)
     def get(self, org_id):
         """Read an organisation in the caller's scope."""
-        caller = current_caller(current_app.extensions["gonghui.settings"])
-        return org_out(get_visible(Organisation, org_id, visible_org(caller), "organisation"))
+        return org_out(get_visible(Organisation, org_id, visible_org(_caller()), "organisation"))
+
+    @blp.arguments(OrgUpdateSchema)
+    @blp.response(200, OrgSchema)
+    def patch(self, body, org_id):
+        """Change the name, or a grassroots union's credit code or headcount."""
+        org = _staff_org(org_id)
+        changes = {k: v for k, v in body.items() if getattr(org, k) != v}
+        if "credit_code" in changes:
+            changes["credit_code"] = _credit_code(changes["credit_code"])
+        if "name" in changes:
+            changes["name"] = changes["name"].strip()
+        if not changes:
+            return org_out(org)
+        if org.status != "active":
+            raise ApiError(422, "a closed organisation cannot change", {"status": ["Organisation is closed."]})
+        if org.kind != "grassroots" and ({"credit_code", "headcount"} & set(changes)):
+            field = "credit_code" if "credit_code" in changes else "headcount"
+            raise ApiError(422, f"only a grassroots union carries an employer's {field}", {field: ["Not allowed."]})
+        for key, value in changes.items():
+            setattr(org, key, value)
+        org.version += 1
+        org.updated_at = utcnow()
+        try:
+            applied = Organisation.update_with_event(
+                org.pk, ORGANISATION_UPDATED, organisation_updated(org, list(changes)),
+                conditions={"version": org.version - 1}, set__version=org.version, set__updated_at=org.updated_at,
+                **{f"set__{k}": v for k, v in changes.items()})
+        except Exception as exc:
+            if "duplicate key" in str(exc):
+                _credit_code_taken(changes.get("credit_code"))
+            raise
+        if not applied:
+            raise ApiError(409, "the organisation changed meanwhile; read it again and retry", code="conflict")
+        return org_out(org)
+
+
+@blp.route("/<org_id>/children")
+class Children(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, OrgPage)
+    def get(self, args, org_id):
+        """The organisations directly below this one."""
+        org = _staff_org(org_id)
+        return page(Organisation.objects(parent_id=str(org.pk)), args, org_out)
+
+
+@blp.route("/<org_id>/subtree")
+class Subtree(MethodView):
+    @blp.arguments(SubtreeArgs, location="query")
+    @blp.response(200, OrgPage)
+    def get(self, args, org_id):
+        """This organisation and everything below it, newest first."""
+        org = _staff_org(org_id)
+        queryset = Organisation.objects(path=str(org.pk))
+        for key in ("kind", "status"):
+            if args.get(key):
+                queryset = queryset.filter(**{key: args[key]})
+        return page(queryset, args, org_out)
+
+
+@blp.route("/<org_id>/move")
+class Move(MethodView):
+    @blp.arguments(MoveSchema)
+    @blp.response(200, OrgSchema)
+    def post(self, body, org_id):
+        """Move an organisation and its whole subtree under another parent."""
+        caller = _caller()
+        org = _staff_org(org_id)
+        if str(org.pk) == caller.org:
+            raise ApiError(403, "an admin cannot move the organisation it is bound to")
+        parent = get_visible(Organisation, body["parent_id"], visible_org(caller), "parent organisation")
+        if parent.status != "active" or org.status != "active":
+            raise ApiError(422, "closed organisations cannot move", {"parent_id": ["Organisation is closed."]})
+        try:
+            domain.check_move(list(org.path), list(parent.path), org.kind, parent.kind)
+        except domain.DomainError as exc:
+            _refuse(exc)
+        if org.parent_id == str(parent.pk):
+            return org_out(org)
+        old_path = list(org.path)
+        org.path = domain.org_path(list(parent.path), str(org.pk))
+        org.parent_id = str(parent.pk)
+        org.version += 1
+        org.updated_at = utcnow()
+        applied = Organisation.update_with_event(
+            org.pk, ORGANISATION_MOVED, organisation_moved(org, old_path), conditions={"version": org.version - 1},
+            set__path=org.path, set__parent_id=org.parent_id, set__version=org.version,
+            set__updated_at=org.updated_at)
+        if not applied:
+            raise ApiError(409, "the organisation changed meanwhile; read it again and retry", code="conflict")
+        tree.follow_move(old_path, list(org.path))
+        return org_out(org)
+
+
+@blp.route("/<org_id>/close")
+class Close(MethodView):
+    @blp.response(200, OrgSchema)
+    def post(self, org_id):
+        """Close an organisation with no active members and no open organisations below; history stays."""
+        org = _staff_org(org_id)
+        if org.status == "closed":
+            return org_out(org)
+        try:
+            domain.check_can_close(Member.objects(org_path=str(org.pk), status__in=["active", "suspended",
+                                                                                      "applicant"]).count())
+        except domain.DomainError as exc:
+            _refuse(exc)
+        open_below = Organisation.objects(path=str(org.pk), status="active", id__ne=org.pk).count()
+        if open_below:
+            raise ApiError(422, f"{open_below} organisations below are still open", {"status": ["Close them first."]})
+        org.status, org.closed_at, org.version = "closed", utcnow(), org.version + 1
+        applied = Organisation.update_with_event(
+            org.pk, ORGANISATION_CLOSED, organisation_closed(org), conditions={"version": org.version - 1},
+            set__status="closed", set__closed_at=org.closed_at, set__version=org.version,
+            set__updated_at=org.closed_at)
+        if not applied:
+            raise ApiError(409, "the organisation changed meanwhile; read it again and retry", code="conflict")
+        return org_out(org)
+
+
+@blp.route("/<org_id>/cadres")
+class Cadres(MethodView):
+    @blp.arguments(CadreArgs, location="query")
+    @blp.response(200, CadreListSchema)
+    def get(self, args, org_id):
+        """The organisation's cadres (工会干部); by default those whose term runs today."""
+        org = get_visible(Organisation, org_id, visible_org(_caller()), "organisation")
+        today = datetime.combine(utcnow().date(), time(), tzinfo=timezone.utc)
+        cadres = [c for c in org.cadres if not args["current"] or domain.is_current(c.term_start, c.term_end, today)]
+        return {"items": [cadre_out(c) for c in sorted(cadres, key=lambda c: (domain.CADRE_ROLES.index(c.role),
+                                                                              c.term_start))]}
+
+    @blp.arguments(CadreSchema)
+    @blp.response(201, CadreSchema)
+    def post(self, body, org_id):
+        """Appoint a cadre for a term."""
+        org = _staff_org(org_id)
+        if body["term_end"] is not None and body["term_end"] < body["term_start"]:
+            raise ApiError(422, "the term ends before it starts", {"term_end": ["Before term_start."]})
+        cadre = Cadre(id=uuid.uuid4().hex, name=body["name"].strip(), role=body["role"], member_id=body["member_id"],
+                      term_start=datetime.combine(body["term_start"], time(), tzinfo=timezone.utc),
+                      term_end=datetime.combine(body["term_end"], time(), tzinfo=timezone.utc)
+                      if body["term_end"] else None)
+        Organisation.objects(pk=org.pk).update_one(push__cadres=cadre, set__updated_at=utcnow())
+        return cadre_out(cadre)

@@ -5,13 +5,13 @@ from .identity import (id_check_char, mask_id_number, mask_phone, normalise_id_n
                        validate_id_number, validate_phone)
 from .membership import (EMPLOYMENT_TYPES, GENDERS, KEPT_REASONS, LEAVE_REASONS, MEMBER_STATUSES, TRANSITIONS,
                          age_band, card_number, may_vote, next_status)
-from .orgs import (CHILD_KINDS, MEMBER_HOLDING_KINDS, ORG_KINDS, ORG_STATUSES, check_can_close,
-                   check_can_hold_members, check_move, check_placement, credit_check_char, moved_path, org_path,
-                   validate_credit_code)
+from .orgs import (CADRE_ROLES, CHILD_KINDS, MEMBER_HOLDING_KINDS, ORG_KINDS, ORG_STATUSES, check_can_close,
+                   check_can_hold_members, check_employer_details, check_move, check_placement, credit_check_char,
+                   is_current, moved_path, org_path, validate_credit_code)
 from .review import needs_education_review, window_before
 
 __all__ = [
-    "CHILD_KINDS", "EMPLOYMENT_TYPES", "GENDERS", "KEPT_REASONS", "LEAVE_REASONS", "MEMBER_HOLDING_KINDS",
+    "CADRE_ROLES", "check_employer_details", "is_current", "CHILD_KINDS", "EMPLOYMENT_TYPES", "GENDERS", "KEPT_REASONS", "LEAVE_REASONS", "MEMBER_HOLDING_KINDS",
     "MEMBER_STATUSES", "ORG_KINDS", "ORG_STATUSES", "TRANSITIONS", "DomainError", "add_months", "age_band",
     "card_number", "check_can_close", "check_can_hold_members", "check_move", "check_placement",
     "credit_check_char", "dues_base", "id_check_char", "mask_id_number", "mask_phone", "may_vote",

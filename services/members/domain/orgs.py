@@ -18,6 +18,7 @@ CHILD_KINDS = {
     "group": set(),
 }
 MEMBER_HOLDING_KINDS = {"grassroots", "sub_union", "group"}
+CADRE_ROLES = ("chair", "vice_chair", "committee_member", "women_committee", "funds_audit_committee")
 
 
 def check_placement(kind: str, parent_kind: str | None) -> None:
@@ -28,6 +29,23 @@ def check_placement(kind: str, parent_kind: str | None) -> None:
     if kind not in CHILD_KINDS[parent_kind]:
         allowed = ", ".join(sorted(CHILD_KINDS[parent_kind])) or "nothing"
         raise DomainError("kind", f"a {kind} cannot sit below a {parent_kind} (allowed: {allowed})")
+
+
+def check_employer_details(kind: str, credit_code: str | None, headcount: int | None) -> None:
+    """A grassroots union is set up at an employer: it carries the employer's
+    credit code and headcount; other kinds carry neither."""
+    if kind == "grassroots":
+        if not credit_code:
+            raise DomainError("credit_code", "a grassroots union needs its employer's unified social credit code")
+        if headcount is None:
+            raise DomainError("headcount", "a grassroots union needs its employer's employee headcount")
+    elif credit_code is not None or headcount is not None:
+        field = "credit_code" if credit_code is not None else "headcount"
+        raise DomainError(field, f"only a grassroots union carries an employer's {field}")
+
+
+def is_current(term_start, term_end, today) -> bool:
+    return term_start <= today and (term_end is None or term_end >= today)
 
 
 def org_path(parent_path: list[str] | None, org_id: str) -> list[str]:
