@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from mongoengine import (
-    BooleanField,
     DateTimeField,
     Document,
     EmbeddedDocument,
@@ -50,6 +49,19 @@ class Organisation(OutboxDocument):
     meta = {"db_alias": ALIAS, "collection": "organisations", "indexes": ["path", "parent_id"]}
 
 
+class HistoryEntry(EmbeddedDocument):
+    """One change in a member's life, kept for good (who, when, what)."""
+
+    at = DateTimeField(required=True)
+    action = StringField(required=True)
+    by = StringField(required=True)
+    from_status = StringField()
+    to_status = StringField()
+    org_id = StringField()
+    reason = StringField()
+    changed = ListField(StringField())
+
+
 class Member(OutboxDocument):
     name = StringField(required=True, max_length=100)
     gender = StringField(required=True, choices=GENDERS)
@@ -63,8 +75,14 @@ class Member(OutboxDocument):
     org_path = ListField(StringField(), required=True)
     employment_type = StringField(required=True, choices=EMPLOYMENT_TYPES)
     status = StringField(required=True, choices=MEMBER_STATUSES)
+    job = StringField(max_length=100)
+    education = StringField(max_length=50)
     card_no = StringField(unique=True, sparse=True)
     joined_at = DateTimeField()
+    kept_reason = StringField()  # set while the membership is kept (保留会籍)
+    left_at = DateTimeField()
+    application_state = StringField(choices=("pending", "approved", "rejected"))
+    history = ListField(EmbeddedDocumentField(HistoryEntry))
     created_at = DateTimeField(default=utcnow)
     version = IntField(default=1)
 

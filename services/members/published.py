@@ -25,9 +25,15 @@ ORGANISATION_CREATED = _type("organisation.created")
 ORGANISATION_UPDATED = _type("organisation.updated")
 ORGANISATION_MOVED = _type("organisation.moved")
 ORGANISATION_CLOSED = _type("organisation.closed")
+MEMBER_APPLIED = _type("member.applied")
+MEMBER_APPLICATION_REJECTED = _type("member.application_rejected")
 MEMBER_JOINED = _type("member.joined")
+MEMBER_UPDATED = _type("member.updated")
+MEMBER_STATUS_CHANGED = _type("member.status_changed")
+MEMBER_LEFT = _type("member.left")
 
-ALL = [ORGANISATION_CREATED, ORGANISATION_UPDATED, ORGANISATION_MOVED, ORGANISATION_CLOSED, MEMBER_JOINED]
+ALL = [ORGANISATION_CREATED, ORGANISATION_UPDATED, ORGANISATION_MOVED, ORGANISATION_CLOSED, MEMBER_APPLIED,
+       MEMBER_APPLICATION_REJECTED, MEMBER_JOINED, MEMBER_UPDATED, MEMBER_STATUS_CHANGED, MEMBER_LEFT]
 
 
 def _org_fields(org: Organisation) -> dict:
@@ -58,6 +64,41 @@ def organisation_moved(org: Organisation, old_path: list[str]) -> dict:
 
 def organisation_closed(org: Organisation) -> dict:
     return {**_org_fields(org), "closed_at": isoformat(org.closed_at)}
+
+
+def member_snapshot(member: Member) -> dict:
+    """What every member event carries: enough for another service's read model."""
+    return {
+        "member_id": str(member.pk),
+        "name": member.name,
+        "gender": member.gender,
+        "employment_type": member.employment_type,
+        "status": member.status,
+        "kept": bool(member.kept_reason),
+        "org_id": member.org_id,
+        "org_path": list(member.org_path),
+        "version": member.version,
+    }
+
+
+def member_applied(member: Member) -> dict:
+    return {**member_snapshot(member), "applied_at": isoformat(member.created_at)}
+
+
+def member_application_rejected(member: Member, reason: str) -> dict:
+    return {**member_snapshot(member), "reason": reason}
+
+
+def member_updated(member: Member, changed: list[str]) -> dict:
+    return {**member_snapshot(member), "changed": sorted(changed)}
+
+
+def member_status_changed(member: Member, action: str, from_status: str, reason: str | None) -> dict:
+    return {**member_snapshot(member), "action": action, "from_status": from_status, "reason": reason}
+
+
+def member_left(member: Member, reason: str | None) -> dict:
+    return {**member_snapshot(member), "reason": reason, "left_at": isoformat(member.left_at)}
 
 
 def member_joined(member: Member, org: Organisation) -> dict:

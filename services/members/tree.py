@@ -10,6 +10,7 @@ from pymongo import UpdateOne
 
 from . import domain
 from .documents import Member, Organisation
+from .published import MEMBER_UPDATED, member_updated
 
 
 def follow_move(old_path: list[str], new_path: list[str]) -> int:
@@ -20,13 +21,26 @@ def follow_move(old_path: list[str], new_path: list[str]) -> int:
                    if raw["path"][: len(old_path)] == old_path]
     if org_updates:
         changed += Organisation._get_collection().bulk_write(org_updates, ordered=False).modified_count
-    member_updates = [UpdateOne({"_id": raw["_id"]},
-                                {"$set": {"org_path": domain.moved_path(raw["org_path"], old_path, new_path)}})
-                      for raw in Member._get_collection().find({"org_path": moved}, {"org_path": 1})
-                      if raw["org_path"][: len(old_path)] == old_path]
-    if member_updates:
-        changed += Member._get_collection().bulk_write(member_updates, ordered=False).modified_count
+    for raw in Member._get_collection().find({"org_path": moved}, {"_id": 1}):
+        changed += _move_member(raw["_id"], old_path, new_path)
     return changed
+
+
+def _move_member(member_id, old_path: list[str], new_path: list[str], attempts: int = 5) -> int:
+    """Give one member its new path as a versioned change with a member.updated
+    event: read models converge on the newest version whatever order the
+    organisation's and the member's events arrive in."""
+    for _ in range(attempts):
+        member = Member.objects(pk=member_id).first()
+        if member is None or member.org_path[: len(old_path)] != old_path:
+            return 0
+        member.org_path = domain.moved_path(list(member.org_path), old_path, new_path)
+        member.version += 1
+        if Member.update_with_event(member.pk, MEMBER_UPDATED, member_updated(member, ["org_path"]),
+                                    conditions={"version": member.version - 1}, set__org_path=member.org_path,
+                                    set__version=member.version):
+            return 1
+    raise RuntimeError(f"member {member_id} kept changing while its organisation moved")
 
 
 def repair_paths() -> int:
@@ -43,10 +57,10 @@ def repair_paths() -> int:
     paths = {org_id: true_path(org_id) for org_id in orgs}
     org_fixes = [UpdateOne({"_id": raw["_id"]}, {"$set": {"path": paths[org_id]}})
                  for org_id, raw in orgs.items() if raw.get("path") != paths[org_id]]
-    member_fixes = [UpdateOne({"_id": raw["_id"]}, {"$set": {"org_path": paths[raw["org_id"]]}})
-                    for raw in Member._get_collection().find({}, {"org_id": 1, "org_path": 1})
-                    if raw.get("org_id") in paths and raw.get("org_path") != paths[raw["org_id"]]]
-    for collection, fixes in ((Organisation._get_collection(), org_fixes), (Member._get_collection(), member_fixes)):
-        if fixes:
-            collection.bulk_write(fixes, ordered=False)
-    return len(org_fixes) + len(member_fixes)
+    if org_fixes:
+        Organisation._get_collection().bulk_write(org_fixes, ordered=False)
+    fixed = len(org_fixes)
+    for raw in Member._get_collection().find({}, {"org_id": 1, "org_path": 1}):
+        if raw.get("org_id") in paths and raw.get("org_path") != paths[raw["org_id"]]:
+            fixed += _move_member(raw["_id"], raw["org_path"], paths[raw["org_id"]])
+    return fixed

@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields
 from mongoengine import NotUniqueError
 
 from shared.events.envelope import CloudEvent
-from shared.events.projection import upsert_if_newer
+from shared.events.projection import rewrite_paths, upsert_if_newer
 
 from . import domain
 from .documents import InboxMessage, Recipient
@@ -48,4 +48,39 @@ def on_member_joined(event: CloudEvent) -> None:
             domain.welcome(data["member_id"], data["name"], data["org_name"], data["card_no"]))
 
 
-HANDLERS = {"gonghui.members.member.joined": on_member_joined}
+class MemberChanged(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    member_id = fields.String(required=True)
+    name = fields.String(required=True)
+    org_path = fields.List(fields.String(), required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class OrganisationMoved(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    old_path = fields.List(fields.String(), required=True)
+    path = fields.List(fields.String(), required=True)
+
+
+def on_member_changed(event: CloudEvent) -> None:
+    data = MemberChanged().load(event.data)
+    upsert_if_newer(Recipient, data["member_id"], data["version"],
+                    {"name": data["name"], "org_path": data["org_path"], "status": data["status"]})
+
+
+def on_organisation_moved(event: CloudEvent) -> None:
+    data = OrganisationMoved().load(event.data)
+    rewrite_paths(Recipient, "org_path", data["old_path"], data["path"])
+
+
+HANDLERS = {
+    "gonghui.members.member.joined": on_member_joined,
+    **{f"gonghui.members.member.{name}": on_member_changed
+       for name in ("applied", "application_rejected", "updated", "status_changed", "left")},
+    "gonghui.members.organisation.moved": on_organisation_moved,
+}

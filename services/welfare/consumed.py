@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields
 
 from shared.events.envelope import CloudEvent
-from shared.events.projection import upsert_if_newer
+from shared.events.projection import rewrite_paths, upsert_if_newer
 
 from .documents import MemberView
 
@@ -20,7 +20,16 @@ class MemberChanged(Schema):
     status = fields.String(required=True)
     gender = fields.String(required=True)
     employment_type = fields.String(required=True)
+    kept = fields.Boolean(load_default=False)
     version = fields.Integer(required=True)
+
+
+class OrganisationMoved(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    old_path = fields.List(fields.String(), required=True)
+    path = fields.List(fields.String(), required=True)
 
 
 def on_member_changed(event: CloudEvent) -> None:
@@ -29,4 +38,11 @@ def on_member_changed(event: CloudEvent) -> None:
     upsert_if_newer(MemberView, member_id, version, data)
 
 
-HANDLERS = {"gonghui.members.member.joined": on_member_changed}
+def on_organisation_moved(event: CloudEvent) -> None:
+    data = OrganisationMoved().load(event.data)
+    rewrite_paths(MemberView, "org_path", data["old_path"], data["path"])
+
+
+MEMBER_EVENTS = ("applied", "application_rejected", "joined", "updated", "status_changed", "left")
+HANDLERS = {**{f"gonghui.members.member.{name}": on_member_changed for name in MEMBER_EVENTS},
+            "gonghui.members.organisation.moved": on_organisation_moved}

@@ -1,7 +1,7 @@
 """The Documents the welfare service owns, in its own database."""
 from __future__ import annotations
 
-from mongoengine import Document, IntField, ListField, StringField
+from mongoengine import BooleanField, Document, IntField, ListField, StringField
 
 ALIAS = "welfare"
 
@@ -14,6 +14,7 @@ class MemberView(Document):
     status = StringField()
     gender = StringField()
     employment_type = StringField()
+    kept = BooleanField()
     version = IntField()
 
     meta = {"db_alias": ALIAS, "collection": "member_views", "indexes": ["org_path"]}

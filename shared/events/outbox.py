@@ -67,8 +67,13 @@ class OutboxDocument(Document):
                           **updates) -> bool:
         """Apply ``updates`` to one document and append the event in the same
         atomic write; ``conditions`` (mongoengine filters) guard the change."""
-        changed = cls.objects(pk=pk, **(conditions or {})).update_one(
-            push__outbox=pending_event(event_type, str(pk), data), **updates)
+        return cls.update_with_events(pk, [(event_type, data)], conditions, **updates)
+
+    @classmethod
+    def update_with_events(cls, pk, events: list[tuple[EventType, dict]], conditions: dict | None = None,
+                           **updates) -> bool:
+        pending = [pending_event(event_type, str(pk), data) for event_type, data in events]
+        changed = cls.objects(pk=pk, **(conditions or {})).update_one(push_all__outbox=pending, **updates)
         if changed:
             announce(cls, pk)
         return bool(changed)

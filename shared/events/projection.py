@@ -9,6 +9,7 @@ aggregate's copy, so reading the stored version by ``_id`` and then writing by
 from __future__ import annotations
 
 from mongoengine import Document
+from pymongo import UpdateOne
 
 
 def upsert_if_newer(document: type[Document], pk: str, version: int, fields: dict) -> bool:
@@ -19,3 +20,13 @@ def upsert_if_newer(document: type[Document], pk: str, version: int, fields: dic
         return False
     collection.update_one({"_id": pk}, {"$set": {**fields, "version": version}}, upsert=True)
     return True
+
+
+def rewrite_paths(document: type[Document], field: str, old_prefix: list[str], new_prefix: list[str]) -> int:
+    """After a subtree moved, replace ``old_prefix`` by ``new_prefix`` in the
+    paths held by a read model. Idempotent; scans the read model (moves are rare)."""
+    collection = document._get_collection()
+    updates = [UpdateOne({"_id": raw["_id"]}, {"$set": {field: [*new_prefix, *raw[field][len(old_prefix):]]}})
+               for raw in collection.find({field: old_prefix[-1]}, {field: 1})
+               if raw.get(field, [])[: len(old_prefix)] == old_prefix]
+    return collection.bulk_write(updates, ordered=False).modified_count if updates else 0

@@ -52,10 +52,10 @@ def test_the_gateway_routes_every_api_to_its_owner():
 def test_the_routes_the_gateway_sends_exist_in_the_owners_openapi():
     """Every concrete path the services serve has a gateway location."""
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    from services.members.api import members, orgs
+    from services.members.api import applications, members, orgs
     from services.notify.api import inbox
 
-    for blp in (orgs.blp, members.blp, inbox.blp):
+    for blp in (orgs.blp, members.blp, applications.blp, inbox.blp):
         assert f"location {blp.url_prefix} " in conf
 
 

@@ -136,3 +136,29 @@ def test_failing_and_unreadable_records_go_to_the_dead_letter_topic(settings_for
     errors = sorted(dict(r.headers)["dlq_error"].decode() for r in dead)
     assert "ValueError: cannot handle this one" in errors[0]
     assert errors[1].startswith("unreadable envelope")
+
+
+def test_read_models_follow_status_changes_and_moves(members, notify, tree, bearer, workers):
+    from services.events.documents import MemberView as EventsView
+    from services.notify.documents import Recipient
+
+    op = bearer("operator")
+    member = members.post("/api/v1/members", json=member_body(tree["a"], 30), headers=op).json
+    members.post(f"/api/v1/members/{member['id']}/status", json={"action": "suspend"}, headers=op)
+    health = members.post("/api/v1/orgs", json={"name": "市卫生工会", "kind": "industry", "parent_id": tree["fed"]},
+                          headers=op).json["id"]
+    assert members.post(f"/api/v1/orgs/{tree['a']}/move", json={"parent_id": health}, headers=op).status_code == 200
+    relay, events_worker, notifier = workers("members"), workers("events"), workers("notify")
+    moved_path = [tree["fed"], health, tree["a"]]
+
+    def caught_up():
+        view = EventsView.objects(pk=member["id"]).first()
+        recipient = Recipient.objects(pk=member["id"]).first()
+        return (view and view.status == "suspended" and view.org_path == moved_path and view.version == 3
+                and recipient and recipient.org_path == moved_path)
+
+    _drain(relay, events_worker, notifier, until=caught_up, timeout=60)
+    # the inbox follows the move: the new industry union sees it, the old one no longer does
+    url = f"/api/v1/inbox?member_id={member['id']}"
+    assert len(notify.get(url, headers=bearer("admin", health)).json["items"]) == 1
+    assert notify.get(url, headers=bearer("admin", tree["industry"])).status_code == 404

@@ -1,6 +1,8 @@
-"""Members: registration and reading, personal data masked by default."""
+"""Members: registration, profile, status changes, history, search.
+Personal data is masked in every response."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timezone
 
 from bson import ObjectId
@@ -11,12 +13,14 @@ from marshmallow import Schema, fields, validate
 from mongoengine import NotUniqueError
 
 from shared.events.envelope import utcnow
+from shared.pagination import SortedPageArgs, page_schema, sorted_page
 from shared.scope import get_visible, require_role
 from shared.web import ApiError, current_caller
 
 from .. import domain
-from ..documents import Counter, Member, Organisation
-from ..published import MEMBER_JOINED, member_joined
+from ..documents import Counter, HistoryEntry, Member, Organisation
+from ..published import (MEMBER_JOINED, MEMBER_LEFT, MEMBER_STATUS_CHANGED, MEMBER_UPDATED, member_joined,
+                         member_left, member_status_changed, member_updated)
 from .orgs import visible_org
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Members (会员)")
@@ -29,6 +33,25 @@ class MemberCreateSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
     org_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     employment_type = fields.String(required=True, validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
+    job = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    education = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+
+
+class MemberUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    gender = fields.String(validate=validate.OneOf(domain.GENDERS))
+    phone = fields.String(validate=validate.Length(min=1, max=20))
+    employment_type = fields.String(validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
+    job = fields.String(allow_none=True, validate=validate.Length(max=100))
+    education = fields.String(allow_none=True, validate=validate.Length(max=50))
+
+
+class StatusChangeSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(["suspend", "resume", "leave", "keep",
+                                                                   "deceased"]))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "required for leave (voluntary, constitution_art5) and keep "
+                                                    "(retired, unemployed, employer_closed)"})
 
 
 class MemberSchema(Schema):
@@ -40,17 +63,59 @@ class MemberSchema(Schema):
     org_id = fields.String(required=True)
     org_path = fields.List(fields.String(), required=True)
     employment_type = fields.String(required=True)
+    job = fields.String(allow_none=True)
+    education = fields.String(allow_none=True)
     status = fields.String(required=True)
+    kept = fields.Boolean(required=True)
+    kept_reason = fields.String(allow_none=True)
+    application_state = fields.String(allow_none=True)
     card_no = fields.String(allow_none=True)
     joined_at = fields.DateTime(allow_none=True)
+    left_at = fields.DateTime(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class HistorySchema(Schema):
+    at = fields.DateTime(required=True)
+    action = fields.String(required=True)
+    by = fields.String(required=True)
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    org_id = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    changed = fields.List(fields.String())
+
+
+class HistoryListSchema(Schema):
+    items = fields.List(fields.Nested(HistorySchema), required=True)
+
+
+SORTS = {"-joined_at": ("joined_at", True, True), "joined_at": ("joined_at", False, True),
+         "name": ("name", False, False), "-name": ("name", True, False)}
+
+
+class SearchArgs(SortedPageArgs):
+    org_id = fields.String(validate=validate.Length(min=1, max=64),
+                           metadata={"description": "subtree to search; default: the caller's organisation"})
+    name = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "name prefix"})
+    card_no = fields.String(validate=validate.Length(min=1, max=32))
+    status = fields.String(validate=validate.OneOf(domain.MEMBER_STATUSES))
+    employment_type = fields.String(validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
+    gender = fields.String(validate=validate.OneOf(domain.GENDERS))
+    sort = fields.String(load_default="-joined_at", validate=validate.OneOf(list(SORTS)))
+
+
+MemberPage = page_schema(MemberSchema, "MemberPage")
 
 
 def member_out(member: Member) -> dict:
     return {"id": str(member.pk), "name": member.name, "gender": member.gender,
             "id_number": member.id_number_masked, "phone": member.phone_masked,
             "org_id": member.org_id, "org_path": list(member.org_path),
-            "employment_type": member.employment_type, "status": member.status,
-            "card_no": member.card_no, "joined_at": member.joined_at}
+            "employment_type": member.employment_type, "job": member.job, "education": member.education,
+            "status": member.status, "kept": bool(member.kept_reason), "kept_reason": member.kept_reason,
+            "application_state": member.application_state, "card_no": member.card_no,
+            "joined_at": member.joined_at, "left_at": member.left_at, "version": member.version}
 
 
 def visible_member(caller):
@@ -61,8 +126,97 @@ def visible_member(caller):
     return visible
 
 
-def _refuse(exc: domain.DomainError, status: int = 422):
+def refuse(exc: domain.DomainError, status: int = 422):
     raise ApiError(status, exc.message, {exc.field: [exc.message]}) from exc
+
+
+def caller():
+    return current_caller(current_app.extensions["gonghui.settings"])
+
+
+def staff_member(member_id: str) -> Member:
+    who = caller()
+    require_role(who, "operator", "admin")
+    return get_visible(Member, member_id, visible_member(who), "member")
+
+
+def target_org(org_id: str, who) -> Organisation:
+    org = Organisation.objects(pk=ObjectId(org_id) if ObjectId.is_valid(org_id) else None).first()
+    if org is None or not visible_org(who)(org):
+        raise ApiError(404, "organisation not found", {"org_id": ["No such organisation."]})
+    try:
+        domain.check_can_hold_members(org.kind, org.status)
+    except domain.DomainError as exc:
+        refuse(exc)
+    return org
+
+
+def new_member(body: dict, org: Organisation, status: str, who) -> Member:
+    """A Member built from validated input, personal data encrypted and masked."""
+    vault = current_app.extensions["gonghui.vault"]
+    try:
+        birth = domain.validate_id_number(body["id_number"])
+        phone = domain.validate_phone(body["phone"])
+    except domain.DomainError as exc:
+        refuse(exc)
+    id_number = domain.normalise_id_number(body["id_number"])
+    now = utcnow()
+    return Member(
+        id=ObjectId(), name=body["name"].strip(), gender=body["gender"],
+        birth_date=datetime.combine(birth, time(), tzinfo=timezone.utc),
+        id_number_fingerprint=vault.fingerprint(id_number), id_number_encrypted=vault.encrypt(id_number),
+        id_number_masked=domain.mask_id_number(id_number),
+        phone_encrypted=vault.encrypt(phone), phone_masked=domain.mask_phone(phone),
+        org_id=str(org.pk), org_path=list(org.path), employment_type=body["employment_type"],
+        job=body.get("job"), education=body.get("education"), status=status, created_at=now,
+        history=[HistoryEntry(at=now, action="register" if status == "active" else "apply", by=who.sub,
+                              to_status=status, org_id=str(org.pk))],
+    )
+
+
+def insert_member(member: Member, who) -> None:
+    try:
+        member.save(force_insert=True)
+    except NotUniqueError:  # the unique index on the fingerprint decides, even between racing requests
+        refuse_duplicate(member.id_number_fingerprint, who)
+        raise
+
+
+def issue_card(member: Member) -> None:
+    now = utcnow()
+    member.card_no = domain.card_number(now.year, Counter.next("card_no"))
+    member.joined_at = now
+
+
+def refuse_duplicate(fingerprint: str, who) -> None:
+    existing = Member.objects(id_number_fingerprint=fingerprint).only("id", "org_path").first()
+    if existing is None:
+        return
+    if visible_member(who)(existing):
+        message = f"this ID number is already registered as member {existing.pk}"
+    else:
+        message = "this ID number is already registered with another union organisation"
+    raise ApiError(409, message, {"id_number": [message]}, code="already_registered")
+
+
+def apply_change(member: Member, who, action: str, events, reason: str | None = None,
+                 changed: list[str] | None = None, **sets) -> Member:
+    """Set ``sets`` on the member, append history and events, all in one
+    atomic write guarded by the version that was read."""
+    from_status = member.status
+    for key, value in sets.items():
+        setattr(member, key, value)
+    member.version += 1
+    entry = HistoryEntry(at=utcnow(), action=action, by=who.sub, from_status=from_status, to_status=member.status,
+                         org_id=member.org_id, reason=reason, changed=changed or [])
+    applied = Member.update_with_events(
+        member.pk, [(event_type, build(member)) for event_type, build in events],
+        conditions={"version": member.version - 1}, push__history=entry, set__version=member.version,
+        **{f"set__{key}": value for key, value in sets.items()})
+    if not applied:
+        raise ApiError(409, "the member changed meanwhile; read it again and retry", code="conflict")
+    member.history.append(entry)
+    return member
 
 
 @blp.route("")
@@ -71,38 +225,35 @@ class Members(MethodView):
     @blp.response(201, MemberSchema)
     def post(self, body):
         """Register an active member (staff registration) and issue a card number."""
-        settings = current_app.extensions["gonghui.settings"]
-        vault = current_app.extensions["gonghui.vault"]
-        caller = current_caller(settings)
-        require_role(caller, "operator", "admin")
-        org = Organisation.objects(pk=_object_id_or_none(body["org_id"])).first()
-        if org is None or not visible_org(caller)(org):
-            raise ApiError(404, "organisation not found", {"org_id": ["No such organisation."]})
-        try:
-            domain.check_can_hold_members(org.kind, org.status)
-            birth = domain.validate_id_number(body["id_number"])
-            phone = domain.validate_phone(body["phone"])
-        except domain.DomainError as exc:
-            _refuse(exc)
-        id_number = domain.normalise_id_number(body["id_number"])
-        fingerprint = vault.fingerprint(id_number)
-        now = utcnow()
-        member = Member(
-            id=ObjectId(), name=body["name"].strip(), gender=body["gender"],
-            birth_date=datetime.combine(birth, time(), tzinfo=timezone.utc),
-            id_number_fingerprint=fingerprint, id_number_encrypted=vault.encrypt(id_number),
-            id_number_masked=domain.mask_id_number(id_number),
-            phone_encrypted=vault.encrypt(phone), phone_masked=domain.mask_phone(phone),
-            org_id=str(org.pk), org_path=list(org.path), employment_type=body["employment_type"],
-            status="active", card_no=domain.card_number(now.year, Counter.next("card_no")), joined_at=now,
-        )
+        who = caller()
+        require_role(who, "operator", "admin")
+        org = target_org(body["org_id"], who)
+        member = new_member(body, org, "active", who)
+        issue_card(member)
         member.record(MEMBER_JOINED, member_joined(member, org))
-        try:
-            member.save(force_insert=True)
-        except NotUniqueError:  # the unique index on the fingerprint decides, even between racing requests
-            _refuse_duplicate(fingerprint, caller)
-            raise
+        insert_member(member, who)
         return member_out(member)
+
+    @blp.arguments(SearchArgs, location="query")
+    @blp.response(200, MemberPage)
+    def get(self, args):
+        """Search members in a subtree: name prefix, card number, status, employment type, gender."""
+        who = caller()
+        require_role(who, "operator", "admin")
+        org_id = args.get("org_id") or who.org
+        if org_id is None:
+            raise ApiError(422, "org_id is required for operators", {"org_id": ["Missing data for required field."]})
+        org = get_visible(Organisation, org_id, visible_org(who), "organisation")
+        queryset = Member.objects(org_path=str(org.pk))
+        for key in ("card_no", "status", "employment_type", "gender"):
+            if args.get(key):
+                queryset = queryset.filter(**{key: args[key]})
+        if args.get("name"):
+            queryset = queryset.filter(__raw__={"name": {"$regex": "^" + re.escape(args["name"].strip())}})
+        field, descending, is_datetime = SORTS[args["sort"]]
+        if field == "joined_at":
+            queryset = queryset.filter(joined_at__exists=True)
+        return sorted_page(queryset, args, member_out, field, descending, is_datetime)
 
 
 @blp.route("/<member_id>")
@@ -110,20 +261,76 @@ class MemberById(MethodView):
     @blp.response(200, MemberSchema)
     def get(self, member_id):
         """Read a member: an admin of its branch (or above), or the member itself."""
-        caller = current_caller(current_app.extensions["gonghui.settings"])
-        return member_out(get_visible(Member, member_id, visible_member(caller), "member"))
+        return member_out(get_visible(Member, member_id, visible_member(caller()), "member"))
+
+    @blp.arguments(MemberUpdateSchema)
+    @blp.response(200, MemberSchema)
+    def patch(self, body, member_id):
+        """Update a member's profile (staff)."""
+        who = caller()
+        member = staff_member(member_id)
+        if member.status in ("left", "deceased"):
+            raise ApiError(422, f"a member whose status is {member.status} cannot change",
+                           {"status": ["Not changeable."]})
+        sets, changed = {}, []
+        if "phone" in body:
+            try:
+                phone = domain.validate_phone(body.pop("phone"))
+            except domain.DomainError as exc:
+                refuse(exc)
+            vault = current_app.extensions["gonghui.vault"]
+            if vault.decrypt(member.phone_encrypted) != phone:
+                sets.update(phone_encrypted=vault.encrypt(phone), phone_masked=domain.mask_phone(phone))
+                changed.append("phone")
+        for key, value in body.items():
+            value = value.strip() if isinstance(value, str) else value
+            if getattr(member, key) != value:
+                sets[key] = value
+                changed.append(key)
+        if not changed:
+            return member_out(member)
+        apply_change(member, who, "update", [(MEMBER_UPDATED, lambda m: member_updated(m, changed))],
+                     changed=changed, **sets)
+        return member_out(member)
 
 
-def _object_id_or_none(value: str):
-    return ObjectId(value) if ObjectId.is_valid(value) else None
+@blp.route("/<member_id>/status")
+class Status(MethodView):
+    @blp.arguments(StatusChangeSchema)
+    @blp.response(200, MemberSchema)
+    def post(self, body, member_id):
+        """Suspend, resume, leave (退会), keep the membership (保留会籍) or record a death."""
+        who = caller()
+        member = staff_member(member_id)
+        action, reason = body["action"], body["reason"]
+        try:
+            target = domain.next_status(action, member.status, kept=bool(member.kept_reason))
+        except domain.DomainError as exc:
+            refuse(exc)
+        sets = {"status": target}
+        if action == "keep":
+            if reason not in domain.KEPT_REASONS:
+                raise ApiError(422, "a kept membership needs its reason",
+                               {"reason": [f"Must be one of: {', '.join(domain.KEPT_REASONS)}."]})
+            sets["kept_reason"] = reason
+        if action == "leave":
+            if reason not in domain.LEAVE_REASONS:
+                raise ApiError(422, "leaving needs its reason",
+                               {"reason": [f"Must be one of: {', '.join(domain.LEAVE_REASONS)}."]})
+            sets["left_at"] = utcnow()
+        from_status = member.status
+        events = [(MEMBER_STATUS_CHANGED, lambda m: member_status_changed(m, action, from_status, reason))]
+        if action == "leave":
+            events.append((MEMBER_LEFT, lambda m: member_left(m, reason)))
+        apply_change(member, who, action, events, reason=reason, **sets)
+        return member_out(member)
 
 
-def _refuse_duplicate(fingerprint: str, caller) -> None:
-    existing = Member.objects(id_number_fingerprint=fingerprint).only("id", "org_path").first()
-    if existing is None:
-        return
-    if visible_member(caller)(existing):
-        message = f"this ID number is already registered as member {existing.pk}"
-    else:
-        message = "this ID number is already registered with another union organisation"
-    raise ApiError(409, message, {"id_number": [message]}, code="already_registered")
+@blp.route("/<member_id>/history")
+class History(MethodView):
+    @blp.response(200, HistoryListSchema)
+    def get(self, member_id):
+        """Every change in the member's life, oldest first (the member itself may read it too)."""
+        member = get_visible(Member, member_id, visible_member(caller()), "member")
+        return {"items": [{key: getattr(entry, key) for key in HistorySchema._declared_fields}
+                          for entry in member.history]}

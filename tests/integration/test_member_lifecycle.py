@@ -1,0 +1,145 @@
+"""Applications, profile updates, status changes with history, search."""
+from __future__ import annotations
+
+import pytest
+
+from services.members.documents import Member
+from tests.helpers import member_body
+
+pytestmark = pytest.mark.integration
+
+
+def _outbox(member_id):
+    return [(e.type, e.data) for e in Member.objects(pk=member_id).first().outbox]
+
+
+def test_an_application_is_approved_with_a_card_number(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    applied = members.post("/api/v1/applications", json=member_body(tree["a"], 1), headers=admin)
+    assert applied.status_code == 201, applied.json
+    assert applied.json["status"] == "applicant" and applied.json["card_no"] is None
+    member_id = applied.json["id"]
+    approved = members.post(f"/api/v1/applications/{member_id}/approve", headers=admin)
+    assert approved.status_code == 200 and approved.json["status"] == "active"
+    assert approved.json["card_no"].startswith("GH") and approved.json["joined_at"]
+    types = [t for t, _ in _outbox(member_id)]
+    assert types == ["gonghui.members.member.applied", "gonghui.members.member.joined"]
+    again = members.post(f"/api/v1/applications/{member_id}/approve", headers=admin)
+    assert again.status_code == 422
+
+
+def test_a_rejected_applicant_may_apply_again_and_the_reason_is_kept(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    first = members.post("/api/v1/applications", json=member_body(tree["a"], 2), headers=admin).json
+    no_reason = members.post(f"/api/v1/applications/{first['id']}/reject", json={}, headers=admin)
+    assert no_reason.status_code == 422 and "reason" in no_reason.json["error"]["fields"]
+    rejected = members.post(f"/api/v1/applications/{first['id']}/reject", json={"reason": "非本单位职工"},
+                            headers=admin)
+    assert rejected.status_code == 200 and rejected.json["application_state"] == "rejected"
+    history = members.get(f"/api/v1/members/{first['id']}/history", headers=admin).json["items"]
+    assert [h["action"] for h in history] == ["apply", "reject"] and history[1]["reason"] == "非本单位职工"
+    second = members.post("/api/v1/applications", json=member_body(tree["a"], 2), headers=admin)
+    assert second.status_code == 201
+    assert members.post(f"/api/v1/applications/{first['id']}/approve", headers=admin).status_code == 422
+
+
+def test_applications_are_scoped(members, tree, bearer):
+    applied = members.post("/api/v1/applications", json=member_body(tree["b"], 3),
+                           headers=bearer("admin", tree["b"])).json
+    other = bearer("admin", tree["a"])
+    assert members.post(f"/api/v1/applications/{applied['id']}/approve", headers=other).status_code == 404
+    assert members.post("/api/v1/applications", json=member_body(tree["b"], 4), headers=other).status_code == 404
+
+
+def test_profile_updates_are_published_without_personal_data(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    member = members.post("/api/v1/members", json=member_body(tree["a"], 5), headers=admin).json
+    response = members.patch(f"/api/v1/members/{member['id']}",
+                             json={"phone": "13900001111", "employment_type": "contract", "job": "教师"}, headers=admin)
+    assert response.status_code == 200, response.json
+    assert response.json["phone"] == "139****1111" and response.json["version"] == 2
+    event_type, data = _outbox(member["id"])[-1]
+    assert event_type == "gonghui.members.member.updated"
+    assert data["changed"] == ["employment_type", "job", "phone"]
+    assert "13900001111" not in str(data) and "phone" not in data
+    bad = members.patch(f"/api/v1/members/{member['id']}", json={"phone": "123"}, headers=admin)
+    assert bad.status_code == 422 and "phone" in bad.json["error"]["fields"]
+    assert members.patch(f"/api/v1/members/{member['id']}", json={"card_no": "x"}, headers=admin).status_code == 422
+    unchanged = members.patch(f"/api/v1/members/{member['id']}", json={"job": "教师"}, headers=admin)
+    assert unchanged.json["version"] == 2
+
+
+def test_status_changes_follow_the_rules_and_keep_history(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    member_id = members.post("/api/v1/members", json=member_body(tree["a"], 6), headers=admin).json["id"]
+    url = f"/api/v1/members/{member_id}/status"
+    assert members.post(url, json={"action": "resume"}, headers=admin).status_code == 422  # not suspended
+    assert members.post(url, json={"action": "suspend", "reason": "长期病假"}, headers=admin).json["status"] == "suspended"
+    assert members.post(url, json={"action": "resume"}, headers=admin).json["status"] == "active"
+    no_reason = members.post(url, json={"action": "keep"}, headers=admin)
+    assert no_reason.status_code == 422 and "reason" in no_reason.json["error"]["fields"]
+    kept = members.post(url, json={"action": "keep", "reason": "retired"}, headers=admin).json
+    assert kept["status"] == "active" and kept["kept"] and kept["kept_reason"] == "retired"
+    left = members.post(url, json={"action": "leave", "reason": "voluntary"}, headers=admin).json
+    assert left["status"] == "left" and left["left_at"]
+    assert members.post(url, json={"action": "deceased"}, headers=admin).status_code == 422
+    assert members.patch(f"/api/v1/members/{member_id}", json={"job": "x"}, headers=admin).status_code == 422
+    history = members.get(f"/api/v1/members/{member_id}/history", headers=admin).json["items"]
+    assert [(h["action"], h["from_status"], h["to_status"]) for h in history] == [
+        ("register", None, "active"), ("suspend", "active", "suspended"), ("resume", "suspended", "active"),
+        ("keep", "active", "active"), ("leave", "active", "left")]
+    types = [t for t, _ in _outbox(member_id)]
+    assert types.count("gonghui.members.member.status_changed") == 4 and types[-1] == "gonghui.members.member.left"
+    assert Member.objects(pk=member_id).first() is not None  # nothing is deleted
+    own = bearer("member", tree["a"], sub=member_id)
+    assert members.get(f"/api/v1/members/{member_id}/history", headers=own).status_code == 200
+    assert members.post(url, json={"action": "suspend"}, headers=own).status_code == 403
+
+
+def test_a_stale_writer_gets_a_conflict_not_a_lost_update(members_app, tree, bearer):
+    from services.members.api.members import apply_change
+    from shared.auth import Caller
+
+    client = members_app.test_client()
+    admin = bearer("admin", tree["a"])
+    member_id = client.post("/api/v1/members", json=member_body(tree["a"], 7), headers=admin).json["id"]
+    stale = Member.objects(pk=member_id).first()
+    client.patch(f"/api/v1/members/{member_id}", json={"job": "新岗位"}, headers=admin)
+    with members_app.test_request_context():
+        with pytest.raises(Exception) as err:
+            apply_change(stale, Caller("x", tree["a"], ("admin",)), "update", [], job="旧岗位")
+    assert getattr(err.value, "code", None) == 409
+    assert Member.objects(pk=member_id).first().job == "新岗位"
+
+
+def test_search_filters_sorts_and_pages_within_scope(members, tree, bearer):
+    op = bearer("operator")
+    names = ["张伟", "张敏", "李娜", "王芳", "张静"]
+    for n, name in enumerate(names):
+        members.post("/api/v1/members", json=member_body(tree["a"], 10 + n, name=name,
+                                                          employment_type="gig" if n % 2 else "contract"),
+                     headers=op)
+    members.post("/api/v1/members", json=member_body(tree["b"], 20, name="张三"), headers=op)
+    admin_a = bearer("admin", tree["a"])
+    zhang = members.get("/api/v1/members?name=张&sort=name", headers=admin_a).json["items"]
+    assert [m["name"] for m in zhang] == sorted(["张伟", "张敏", "张静"])  # 张三 is in branch B
+    gig = members.get("/api/v1/members?employment_type=gig", headers=admin_a).json["items"]
+    assert {m["name"] for m in gig} == {"张敏", "王芳"}
+    card = zhang[0]["card_no"]
+    assert [m["card_no"] for m in members.get(f"/api/v1/members?card_no={card}", headers=admin_a).json["items"]] == [card]
+    seen, cursor = [], None
+    while True:
+        url = "/api/v1/members?sort=-joined_at&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = members.get(url, headers=admin_a).json
+        seen += body["items"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 5 and [m["joined_at"] for m in seen] == sorted((m["joined_at"] for m in seen), reverse=True)
+    everyone = members.get(f"/api/v1/members?org_id={tree['fed']}&limit=100", headers=op).json["items"]
+    assert len(everyone) == 6
+    assert members.get(f"/api/v1/members?org_id={tree['b']}", headers=admin_a).status_code == 404
+    assert members.get("/api/v1/members?limit=1000", headers=admin_a).status_code == 422
+    assert members.get("/api/v1/members?cursor=garbage", headers=admin_a).status_code == 422
+    assert members.get("/api/v1/members?name[$ne]=x", headers=admin_a).status_code == 422
+    assert "id_number" in everyone[0] and "*" in everyone[0]["id_number"]
