@@ -151,7 +151,12 @@ class BrokerProbe:
                 self._client = KafkaConsumer(bootstrap_servers=self.settings.kafka_bootstrap.split(","),
                                              request_timeout_ms=5000, bootstrap_timeout_ms=3000,
                                              client_id=f"gonghui-{self.settings.service}-probe")
-            self._client.topics()
+            try:
+                self._client.topics()
+            except Exception:
+                self._client.close()  # start afresh next time rather than retry forever in the background
+                self._client = None
+                raise
 
 
 def create_base_app(settings: Settings, title: str, readiness: list[Callable[[], None]] | None = None) -> tuple[Flask, Api]:

@@ -9,6 +9,7 @@ import logging
 import signal
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from pathlib import Path
 
 from . import db, logs
@@ -30,6 +31,7 @@ class WorkerSpec:
     consumes: list[str] = field(default_factory=list)  # topic names (without prefix)
     handlers: dict[str, Handler] = field(default_factory=dict)
     indexed_documents: list = field(default_factory=list)
+    periodic: list[tuple[float, Callable[[], object]]] = field(default_factory=list)  # (every seconds, job)
 
 
 class Worker:
@@ -37,6 +39,7 @@ class Worker:
         self.settings = settings
         self.spec = spec
         self._stopping = False
+        self._next_run = [0.0] * len(spec.periodic)  # every job runs at start, then on its interval
         self.producer = None
         self.relay = None
         self.consumer = None
@@ -72,8 +75,19 @@ class Worker:
     def stop(self, *_):
         self._stopping = True
 
+    def run_due_jobs(self) -> None:
+        now = time.monotonic()
+        for i, (every, job) in enumerate(self.spec.periodic):
+            if now >= self._next_run[i]:
+                self._next_run[i] = now + every
+                try:
+                    job()
+                except Exception:
+                    log.exception("periodic job failed", extra={"job": getattr(job, "__name__", str(job))})
+
     def turn(self) -> int:
-        """One relay round and one poll; returns how much work was done."""
+        """Due periodic jobs, one relay round and one poll; returns how much work was done."""
+        self.run_due_jobs()
         work = 0
         try:
             work += self.relay.run_once()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from mongoengine import (
+    BooleanField,
     DateTimeField,
     Document,
     EmbeddedDocument,
@@ -16,7 +17,8 @@ from pymongo.errors import DuplicateKeyError
 from shared.events.envelope import utcnow
 from shared.events.outbox import OutboxDocument
 
-from .domain import CADRE_ROLES, EMPLOYMENT_TYPES, GENDERS, MEMBER_STATUSES, ORG_KINDS, ORG_STATUSES
+from .domain import (CADRE_ROLES, EMPLOYMENT_TYPES, GENDERS, MEMBER_STATUSES, ORG_KINDS, ORG_STATUSES,
+                     TRANSFER_STATUSES)
 
 ALIAS = "members"
 
@@ -82,11 +84,35 @@ class Member(OutboxDocument):
     kept_reason = StringField()  # set while the membership is kept (保留会籍)
     left_at = DateTimeField()
     application_state = StringField(choices=("pending", "approved", "rejected"))
+    open_transfer_id = StringField()  # at most one transfer waits for an answer
     history = ListField(EmbeddedDocumentField(HistoryEntry))
     created_at = DateTimeField(default=utcnow)
     version = IntField(default=1)
 
     meta = {"db_alias": ALIAS, "collection": "members", "indexes": ["org_path", "org_id"]}
+
+
+class Transfer(OutboxDocument):
+    """A request to move a member to another union, and its answer."""
+
+    member_id = StringField(required=True)
+    member_name = StringField(required=True)
+    from_org_id = StringField(required=True)
+    from_org_path = ListField(StringField(), required=True)
+    to_org_id = StringField(required=True)
+    to_org_path = ListField(StringField(), required=True)
+    status = StringField(required=True, choices=TRANSFER_STATUSES, default="requested")
+    requested_by = StringField(required=True)
+    requested_at = DateTimeField(required=True)
+    expires_at = DateTimeField(required=True)
+    reason = StringField()
+    decided_by = StringField()
+    decided_at = DateTimeField()
+    decision_reason = StringField()
+    completed = BooleanField(default=False)  # the member's organisation has changed
+    version = IntField(default=1)
+
+    meta = {"db_alias": ALIAS, "collection": "transfers", "indexes": ["member_id", "status"]}
 
 
 class Counter(Document):
@@ -108,4 +134,4 @@ class Counter(Document):
         return doc["value"]
 
 
-ALL = [Organisation, Member, Counter]
+ALL = [Organisation, Member, Transfer, Counter]

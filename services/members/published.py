@@ -10,7 +10,7 @@ from pathlib import Path
 from shared.events.catalog import EventType
 from shared.events.envelope import isoformat
 
-from .documents import Member, Organisation
+from .documents import Member, Organisation, Transfer
 
 SOURCE = "/gonghui/members"
 TOPIC = "gonghui.members.v1"
@@ -31,9 +31,14 @@ MEMBER_JOINED = _type("member.joined")
 MEMBER_UPDATED = _type("member.updated")
 MEMBER_STATUS_CHANGED = _type("member.status_changed")
 MEMBER_LEFT = _type("member.left")
+TRANSFER_REQUESTED = _type("transfer.requested")
+TRANSFER_ACCEPTED = _type("transfer.accepted")
+TRANSFER_DECLINED = _type("transfer.declined")
+TRANSFER_EXPIRED = _type("transfer.expired")
 
 ALL = [ORGANISATION_CREATED, ORGANISATION_UPDATED, ORGANISATION_MOVED, ORGANISATION_CLOSED, MEMBER_APPLIED,
-       MEMBER_APPLICATION_REJECTED, MEMBER_JOINED, MEMBER_UPDATED, MEMBER_STATUS_CHANGED, MEMBER_LEFT]
+       MEMBER_APPLICATION_REJECTED, MEMBER_JOINED, MEMBER_UPDATED, MEMBER_STATUS_CHANGED, MEMBER_LEFT,
+       TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED, TRANSFER_EXPIRED]
 
 
 def _org_fields(org: Organisation) -> dict:
@@ -114,4 +119,22 @@ def member_joined(member: Member, org: Organisation) -> dict:
         "org_path": list(member.org_path),
         "joined_at": isoformat(member.joined_at),
         "version": member.version,
+    }
+
+
+def transfer_data(transfer: Transfer) -> dict:
+    """Both sides' paths, so each branch's admins (and systems) can be told."""
+    return {
+        "transfer_id": str(transfer.pk),
+        "member_id": transfer.member_id,
+        "from_org_id": transfer.from_org_id,
+        "from_org_path": list(transfer.from_org_path),
+        "to_org_id": transfer.to_org_id,
+        "to_org_path": list(transfer.to_org_path),
+        "status": transfer.status,
+        "requested_at": isoformat(transfer.requested_at),
+        "expires_at": isoformat(transfer.expires_at),
+        "decided_at": isoformat(transfer.decided_at) if transfer.decided_at else None,
+        "reason": transfer.decision_reason if transfer.status != "requested" else transfer.reason,
+        "version": transfer.version,
     }

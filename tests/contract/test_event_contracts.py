@@ -55,6 +55,29 @@ def test_what_members_builds_validates():
     assert not SENSITIVE & set(data)
 
 
+def test_what_members_builds_for_lifecycle_and_transfers_validates():
+    from services.members.documents import Transfer
+
+    org = _org()
+    member = Member(id=ObjectId(), name="王五", gender="male", employment_type="gig", status="suspended",
+                    org_id=str(org.pk), org_path=list(org.path), version=3, created_at=datetime.now(timezone.utc),
+                    kept_reason="retired", left_at=datetime.now(timezone.utc))
+    p = members_published
+    p.MEMBER_APPLIED.validate(p.member_applied(member))
+    p.MEMBER_APPLICATION_REJECTED.validate(p.member_application_rejected(member, "原因"))
+    p.MEMBER_UPDATED.validate(p.member_updated(member, ["job"]))
+    p.MEMBER_STATUS_CHANGED.validate(p.member_status_changed(member, "suspend", "active", None))
+    member.status = "left"
+    p.MEMBER_LEFT.validate(p.member_left(member, "voluntary"))
+    now = datetime.now(timezone.utc)
+    transfer = Transfer(id=ObjectId(), member_id=str(member.pk), member_name="王五", from_org_id=str(org.pk),
+                        from_org_path=list(org.path), to_org_id="x", to_org_path=["f", "x"], requested_by="a",
+                        requested_at=now, expires_at=now, status="requested", version=1)
+    p.TRANSFER_REQUESTED.validate(p.transfer_data(transfer))
+    transfer.status, transfer.decided_at, transfer.decision_reason = "declined", now, "不符合"
+    p.TRANSFER_DECLINED.validate(p.transfer_data(transfer))
+
+
 def test_what_notify_builds_validates():
     message = InboxMessage(id=ObjectId(), dedupe_key="k", member_id="m", org_path=["o"], category="membership",
                            title="t", body="b", created_at=datetime.now(timezone.utc))

@@ -1,0 +1,62 @@
+"""Transfer steps that must also run outside a request: completing an
+accepted transfer (idempotent; the worker finishes any a crash left half
+done) and expiring requests nobody answered."""
+from __future__ import annotations
+
+import os
+
+from shared.events.envelope import utcnow
+
+from . import domain
+from .documents import HistoryEntry, Member, Organisation, Transfer
+from .published import (MEMBER_UPDATED, TRANSFER_EXPIRED, member_updated, transfer_data)
+
+
+def expiry_days() -> int:
+    return int(os.environ.get("GONGHUI_TRANSFER_EXPIRY_DAYS") or domain.DEFAULT_EXPIRY_DAYS)
+
+
+def complete(transfer: Transfer, by: str) -> bool:
+    """Move the member to the new organisation, once, and free its claim."""
+    for _ in range(5):
+        member = Member.objects(pk=transfer.member_id).first()
+        if member is None or member.open_transfer_id != str(transfer.pk):
+            break  # already completed (or the claim was never set)
+        org = Organisation.objects(pk=transfer.to_org_id).first()
+        member.org_id, member.org_path = str(org.pk), list(org.path)
+        member.version += 1
+        entry = HistoryEntry(at=utcnow(), action="transfer_in", by=by, from_status=member.status,
+                             to_status=member.status, org_id=member.org_id, reason=transfer.reason,
+                             changed=["org_id", "org_path"])
+        if Member.update_with_event(member.pk, MEMBER_UPDATED, member_updated(member, ["org_id", "org_path"]),
+                                    conditions={"version": member.version - 1, "open_transfer_id": str(transfer.pk)},
+                                    set__org_id=member.org_id, set__org_path=member.org_path,
+                                    set__version=member.version, unset__open_transfer_id=True,
+                                    push__history=entry):
+            break
+    return bool(Transfer.objects(pk=transfer.pk, completed=False).update_one(set__completed=True))
+
+
+def release_claim(transfer: Transfer) -> None:
+    Member.objects(pk=transfer.member_id, open_transfer_id=str(transfer.pk)).update_one(unset__open_transfer_id=True)
+
+
+def finish_accepted() -> int:
+    """Complete accepted transfers a crash left half done."""
+    done = 0
+    for transfer in Transfer.objects(status="accepted", completed=False):
+        done += complete(transfer, transfer.decided_by or "system")
+    return done
+
+
+def expire_due(now=None) -> int:
+    now = now or utcnow()
+    expired = 0
+    for transfer in Transfer.objects(status="requested", expires_at__lte=now):
+        transfer.status, transfer.decided_at, transfer.version = "expired", now, transfer.version + 1
+        if Transfer.update_with_event(transfer.pk, TRANSFER_EXPIRED, transfer_data(transfer),
+                                      conditions={"status": "requested"}, set__status="expired",
+                                      set__decided_at=now, set__version=transfer.version):
+            release_claim(transfer)
+            expired += 1
+    return expired
