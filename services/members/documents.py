@@ -115,6 +115,32 @@ class Transfer(OutboxDocument):
     meta = {"db_alias": ALIAS, "collection": "transfers", "indexes": ["member_id", "status"]}
 
 
+class Payment(EmbeddedDocument):
+    reference = StringField(required=True)
+    amount_fen = IntField(required=True, min_value=1)
+    paid_at = DateTimeField(required=True)
+
+
+class DuesAccount(OutboxDocument):
+    """One member's dues for one month (会费): what is owed and what was paid.
+    Keyed ``<member_id>:<YYYY-MM>`` so every write goes by _id."""
+
+    id = StringField(primary_key=True)
+    member_id = StringField(required=True)
+    org_id = StringField(required=True)
+    org_path = ListField(StringField(), required=True)
+    month = StringField(required=True)
+    wage_fen = IntField(min_value=0)
+    dues_fen = IntField(required=True, min_value=0)
+    exempt = BooleanField(default=False)  # kept membership owes nothing
+    paid_fen = IntField(default=0)
+    payments = ListField(EmbeddedDocumentField(Payment))
+    assessed_at = DateTimeField()
+    version = IntField(default=1)
+
+    meta = {"db_alias": ALIAS, "collection": "dues_accounts", "indexes": ["member_id", "month", "org_path"]}
+
+
 class Counter(Document):
     """Federation-wide sequences (card numbers), advanced atomically."""
 
@@ -134,4 +160,4 @@ class Counter(Document):
         return doc["value"]
 
 
-ALL = [Organisation, Member, Transfer, Counter]
+ALL = [Organisation, Member, Transfer, DuesAccount, Counter]

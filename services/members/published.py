@@ -10,7 +10,7 @@ from pathlib import Path
 from shared.events.catalog import EventType
 from shared.events.envelope import isoformat
 
-from .documents import Member, Organisation, Transfer
+from .documents import DuesAccount, Member, Organisation, Transfer
 
 SOURCE = "/gonghui/members"
 TOPIC = "gonghui.members.v1"
@@ -35,10 +35,12 @@ TRANSFER_REQUESTED = _type("transfer.requested")
 TRANSFER_ACCEPTED = _type("transfer.accepted")
 TRANSFER_DECLINED = _type("transfer.declined")
 TRANSFER_EXPIRED = _type("transfer.expired")
+DUES_ASSESSED = _type("dues.assessed")
+DUES_PAID = _type("dues.paid")
 
 ALL = [ORGANISATION_CREATED, ORGANISATION_UPDATED, ORGANISATION_MOVED, ORGANISATION_CLOSED, MEMBER_APPLIED,
        MEMBER_APPLICATION_REJECTED, MEMBER_JOINED, MEMBER_UPDATED, MEMBER_STATUS_CHANGED, MEMBER_LEFT,
-       TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED, TRANSFER_EXPIRED]
+       TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED, TRANSFER_EXPIRED, DUES_ASSESSED, DUES_PAID]
 
 
 def _org_fields(org: Organisation) -> dict:
@@ -137,4 +139,19 @@ def transfer_data(transfer: Transfer) -> dict:
         "decided_at": isoformat(transfer.decided_at) if transfer.decided_at else None,
         "reason": transfer.decision_reason if transfer.status != "requested" else transfer.reason,
         "version": transfer.version,
+    }
+
+
+def dues_data(account: DuesAccount) -> dict:
+    """Amounts in integer fen; the wage itself stays inside the members service."""
+    return {
+        "member_id": account.member_id,
+        "org_id": account.org_id,
+        "org_path": list(account.org_path),
+        "month": account.month,
+        "dues_fen": account.dues_fen,
+        "paid_fen": account.paid_fen,
+        "outstanding_fen": max(account.dues_fen - account.paid_fen, 0),
+        "exempt": account.exempt,
+        "version": account.version,
     }
