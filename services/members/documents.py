@@ -141,6 +141,38 @@ class DuesAccount(OutboxDocument):
     meta = {"db_alias": ALIAS, "collection": "dues_accounts", "indexes": ["member_id", "month", "org_path"]}
 
 
+class Participation(Document):
+    """A month in which a member took part in union life (from the events service)."""
+
+    id = StringField(primary_key=True)  # <member_id>:<YYYY-MM>
+    member_id = StringField(required=True)
+    month = StringField(required=True)
+
+    meta = {"db_alias": ALIAS, "collection": "participation", "indexes": ["month"]}
+
+
+class Review(OutboxDocument):
+    """An "education pending" review (章程 art. 5) for the branch to follow up.
+    Opening or resolving one never changes a member's status."""
+
+    id = StringField(primary_key=True)  # <member_id>:<evaluated month>
+    member_id = StringField(required=True)
+    member_name = StringField(required=True)
+    org_id = StringField(required=True)
+    org_path = ListField(StringField(), required=True)
+    evaluated_month = StringField(required=True)
+    window = ListField(StringField(), required=True)
+    status = StringField(required=True, choices=("open", "resolved"), default="open")
+    opened_at = DateTimeField(required=True)
+    resolved_at = DateTimeField()
+    resolved_by = StringField()
+    outcome = StringField()
+    note = StringField()
+    version = IntField(default=1)
+
+    meta = {"db_alias": ALIAS, "collection": "reviews", "indexes": ["member_id", "status", "org_path"]}
+
+
 class Counter(Document):
     """Federation-wide sequences (card numbers), advanced atomically."""
 
@@ -160,4 +192,4 @@ class Counter(Document):
         return doc["value"]
 
 
-ALL = [Organisation, Member, Transfer, DuesAccount, Counter]
+ALL = [Organisation, Member, Transfer, DuesAccount, Participation, Review, Counter]

@@ -10,7 +10,7 @@ from pathlib import Path
 from shared.events.catalog import EventType
 from shared.events.envelope import isoformat
 
-from .documents import DuesAccount, Member, Organisation, Transfer
+from .documents import DuesAccount, Member, Organisation, Review, Transfer
 
 SOURCE = "/gonghui/members"
 TOPIC = "gonghui.members.v1"
@@ -37,10 +37,13 @@ TRANSFER_DECLINED = _type("transfer.declined")
 TRANSFER_EXPIRED = _type("transfer.expired")
 DUES_ASSESSED = _type("dues.assessed")
 DUES_PAID = _type("dues.paid")
+REVIEW_OPENED = _type("review.opened")
+REVIEW_RESOLVED = _type("review.resolved")
 
 ALL = [ORGANISATION_CREATED, ORGANISATION_UPDATED, ORGANISATION_MOVED, ORGANISATION_CLOSED, MEMBER_APPLIED,
        MEMBER_APPLICATION_REJECTED, MEMBER_JOINED, MEMBER_UPDATED, MEMBER_STATUS_CHANGED, MEMBER_LEFT,
-       TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED, TRANSFER_EXPIRED, DUES_ASSESSED, DUES_PAID]
+       TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED, TRANSFER_EXPIRED, DUES_ASSESSED, DUES_PAID,
+       REVIEW_OPENED, REVIEW_RESOLVED]
 
 
 def _org_fields(org: Organisation) -> dict:
@@ -154,4 +157,18 @@ def dues_data(account: DuesAccount) -> dict:
         "outstanding_fen": max(account.dues_fen - account.paid_fen, 0),
         "exempt": account.exempt,
         "version": account.version,
+    }
+
+
+def review_data(review: Review) -> dict:
+    return {
+        "review_id": str(review.pk),
+        "member_id": review.member_id,
+        "org_id": review.org_id,
+        "org_path": list(review.org_path),
+        "evaluated_month": review.evaluated_month,
+        "window": list(review.window),
+        "status": review.status,
+        "outcome": review.outcome,
+        "version": review.version,
     }

@@ -1,15 +1,21 @@
-"""members worker: relays the outbox to gonghui.members.v1."""
+"""members worker: relays the outbox to gonghui.members.v1, reads attendance from
+gonghui.events.v1, and runs the periodic jobs (transfer expiry and completion,
+path repair, the daily six-month check)."""
 from __future__ import annotations
 
 from shared.worker import WorkerSpec, main
 
-from . import transfers, tree
-from .documents import ALL, DuesAccount, Member, Organisation, Transfer
+from . import reviews, transfers, tree
+from .consumed import EVENTS_TOPIC, HANDLERS
+from .documents import ALL, DuesAccount, Member, Organisation, Review, Transfer
 from .published import SOURCE, TOPIC
 
 SPEC = WorkerSpec(
-    source=SOURCE, publishes=TOPIC, outbox_documents=[Organisation, Member, Transfer, DuesAccount], indexed_documents=ALL,
-    periodic=[(60.0, transfers.expire_due), (60.0, transfers.finish_accepted), (3600.0, tree.repair_paths)],
+    source=SOURCE, publishes=TOPIC, indexed_documents=ALL,
+    outbox_documents=[Organisation, Member, Transfer, DuesAccount, Review],
+    consumes=[EVENTS_TOPIC], handlers=HANDLERS,
+    periodic=[(60.0, transfers.expire_due), (60.0, transfers.finish_accepted), (3600.0, tree.repair_paths),
+              (86400.0, reviews.open_education_reviews)],
 )
 
 if __name__ == "__main__":

@@ -1,0 +1,30 @@
+"""Events the members service consumes, each read through its own minimal schema."""
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields
+
+from shared.events.envelope import CloudEvent
+
+from .documents import Participation
+
+EVENTS_TOPIC = "gonghui.events.v1"
+
+
+class AttendanceRecorded(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    member_id = fields.String(required=True)
+    attended_at = fields.AwareDateTime(required=True)
+
+
+def on_attendance(event: CloudEvent) -> None:
+    """Remember the month a member took part in union life (idempotent upsert by _id)."""
+    data = AttendanceRecorded().load(event.data)
+    month = data["attended_at"].strftime("%Y-%m")
+    Participation._get_collection().update_one(
+        {"_id": f"{data['member_id']}:{month}"},
+        {"$set": {"member_id": data["member_id"], "month": month}}, upsert=True)
+
+
+HANDLERS = {"gonghui.events.attendance.recorded": on_attendance}
