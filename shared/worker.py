@@ -1,16 +1,17 @@
 """The long-running side of a service: outbox relay plus consumer loop.
 
-One process, one thread: each turn relays what is pending, then handles one
-poll of records. Kafka clients are created here, never at import time.
+One loop: each turn relays what is pending, then handles one poll of records;
+periodic jobs (expiry, repairs, statistics) run in a thread beside it. Kafka clients are created here, never at import time.
 """
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 from . import db, logs
 from .config import Settings
@@ -40,6 +41,8 @@ class Worker:
         self.spec = spec
         self._stopping = False
         self._next_run = [0.0] * len(spec.periodic)  # every job runs at start, then on its interval
+        self._wake = threading.Event()
+        self._jobs = None
         self.producer = None
         self.relay = None
         self.consumer = None
@@ -61,6 +64,9 @@ class Worker:
             self.consumer = EventConsumer(client, self.producer, self.settings.group_id, self.spec.handlers,
                                           processed, max_attempts=self.settings.consumer_max_attempts,
                                           max_records=self.settings.consumer_batch)
+        if self.spec.periodic:
+            self._jobs = threading.Thread(target=self._maintenance, name="periodic-jobs", daemon=True)
+            self._jobs.start()
 
     def _retry(self, fn, what: str, attempts: int = 60):
         for attempt in range(1, attempts + 1):
@@ -74,6 +80,14 @@ class Worker:
 
     def stop(self, *_):
         self._stopping = True
+        self._wake.set()
+
+    def _maintenance(self) -> None:
+        """Periodic jobs run beside the loop, so a long one (a statistics
+        rebuild) never holds up relaying or consuming."""
+        while not self._stopping:
+            self.run_due_jobs()
+            self._wake.wait(1.0)
 
     def run_due_jobs(self) -> None:
         now = time.monotonic()
@@ -86,8 +100,7 @@ class Worker:
                     log.exception("periodic job failed", extra={"job": getattr(job, "__name__", str(job))})
 
     def turn(self) -> int:
-        """Due periodic jobs, one relay round and one poll; returns how much work was done."""
-        self.run_due_jobs()
+        """One relay round and one poll; returns how much work was done."""
         work = 0
         try:
             work += self.relay.run_once()
@@ -118,6 +131,9 @@ class Worker:
         self.close()
 
     def close(self) -> None:
+        self.stop()
+        if self._jobs is not None:
+            self._jobs.join(timeout=60)
         if self.consumer is not None:
             self.consumer.consumer.close()
         if self.producer is not None:

@@ -9,10 +9,10 @@ SERVICE = "members"
 
 
 def create_app(settings: Settings | None = None):
-    from .api import applications, dues, members, orgs, reviews, transfers
+    from .api import applications, dues, members, orgs, reviews, stats, transfers
     from .documents import ALL
 
     settings = settings or Settings.from_env(SERVICE)
-    app = create_service_app(SERVICE, ALL, [orgs.blp, members.blp, applications.blp, transfers.blp, dues.blp, reviews.blp], settings)
+    app = create_service_app(SERVICE, ALL, [orgs.blp, members.blp, applications.blp, transfers.blp, dues.blp, reviews.blp, stats.blp], settings)
     app.extensions["gonghui.vault"] = Vault(settings.pii_key)
     return app

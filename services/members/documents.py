@@ -4,6 +4,7 @@ from __future__ import annotations
 from mongoengine import (
     BooleanField,
     DateTimeField,
+    DictField,
     Document,
     EmbeddedDocument,
     EmbeddedDocumentField,
@@ -173,6 +174,26 @@ class Review(OutboxDocument):
     meta = {"db_alias": ALIAS, "collection": "reviews", "indexes": ["member_id", "status", "org_path"]}
 
 
+class OrgStats(Document):
+    """Counts for the members registered directly at one organisation, rebuilt
+    by the worker; a subtree's dashboard sums these instead of scanning members."""
+
+    id = StringField(primary_key=True)  # the organisation id
+    path = ListField(StringField(), required=True)
+    by_status = DictField()
+    by_gender = DictField()
+    by_employment_type = DictField()
+    by_birth_year = DictField()
+    kept = IntField(default=0)
+    joined_by_month = DictField()
+    left_by_month = DictField()
+    transferred_in_by_month = DictField()
+    transferred_out_by_month = DictField()
+    computed_at = DateTimeField(required=True)
+
+    meta = {"db_alias": ALIAS, "collection": "org_stats"}
+
+
 class Counter(Document):
     """Federation-wide sequences (card numbers), advanced atomically."""
 
@@ -192,4 +213,4 @@ class Counter(Document):
         return doc["value"]
 
 
-ALL = [Organisation, Member, Transfer, DuesAccount, Participation, Review, Counter]
+ALL = [Organisation, Member, Transfer, DuesAccount, Participation, Review, OrgStats, Counter]

@@ -3,19 +3,23 @@ gonghui.events.v1, and runs the periodic jobs (transfer expiry and completion,
 path repair, the daily six-month check)."""
 from __future__ import annotations
 
+import os
+
 from shared.worker import WorkerSpec, main
 
-from . import reviews, transfers, tree
+from . import reviews, stats, transfers, tree
 from .consumed import EVENTS_TOPIC, HANDLERS
 from .documents import ALL, DuesAccount, Member, Organisation, Review, Transfer
 from .published import SOURCE, TOPIC
+
+STATS_EVERY = float(os.environ.get("GONGHUI_STATS_REFRESH_SECONDS") or 300)
 
 SPEC = WorkerSpec(
     source=SOURCE, publishes=TOPIC, indexed_documents=ALL,
     outbox_documents=[Organisation, Member, Transfer, DuesAccount, Review],
     consumes=[EVENTS_TOPIC], handlers=HANDLERS,
     periodic=[(60.0, transfers.expire_due), (60.0, transfers.finish_accepted), (3600.0, tree.repair_paths),
-              (86400.0, reviews.open_education_reviews)],
+              (86400.0, reviews.open_education_reviews), (STATS_EVERY, stats.refresh)],
 )
 
 if __name__ == "__main__":
