@@ -101,5 +101,43 @@ def run(no_seed):
         stack.stop()
 
 
+@cli.group()
+def members():
+    """The members service."""
+
+
+@members.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--org", "org_id", required=True, help="organisation the roster belongs to")
+@click.option("--url", default=lambda: os.environ.get("GONGHUI_MEMBERS_URL", "http://127.0.0.1:8001"),
+              show_default="$GONGHUI_MEMBERS_URL or http://127.0.0.1:8001")
+@click.option("--token", default=lambda: os.environ.get("GONGHUI_TOKEN"), help="bearer token ($GONGHUI_TOKEN)")
+def import_roster(file, org_id, url, token):
+    """Upload a roster (CSV or XLSX) and follow the import with a progress bar."""
+    import requests
+    from tqdm import tqdm
+
+    if not token:
+        raise click.ClickException("a token is needed: --token or GONGHUI_TOKEN (gonghui token --org ID --role admin)")
+    headers = {"Authorization": f"Bearer {token}"}
+    with open(file, "rb") as handle:
+        response = requests.post(f"{url}/api/v1/imports", data={"org_id": org_id}, headers=headers, timeout=300,
+                                 files={"file": (Path(file).name, handle)})
+    if response.status_code != 202:
+        raise click.ClickException(f"upload refused ({response.status_code}): {response.text}")
+    job = response.json()
+    with tqdm(desc="importing", unit="rows") as bar:
+        while job["status"] in ("queued", "running"):
+            time.sleep(0.5)
+            job = requests.get(f"{url}/api/v1/imports/{job['id']}", headers=headers, timeout=30).json()
+            bar.update(job["rows_done"] - bar.n)
+    click.echo(f"{job['status']}: {job['imported']} imported, {job['already_registered']} already registered, "
+               f"{job['error_count']} rows with errors")
+    for error in job["errors"]:
+        click.echo(f"  line {error['line']}: {error['field']}: {error['reason']}")
+    if job["status"] != "done":
+        raise click.ClickException(job.get("failure") or "the import failed")
+
+
 if __name__ == "__main__":
     cli()

@@ -1,7 +1,8 @@
 """The long-running side of a service: outbox relay plus consumer loop.
 
 One loop: each turn relays what is pending, then handles one poll of records;
-periodic jobs (expiry, repairs, statistics) run in a thread beside it. Kafka clients are created here, never at import time.
+periodic jobs (expiry, repairs, statistics) run in a thread beside it. Kafka
+clients are created here, never at import time.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class WorkerSpec:
     consumes: list[str] = field(default_factory=list)  # topic names (without prefix)
     handlers: dict[str, Handler] = field(default_factory=dict)
     indexed_documents: list = field(default_factory=list)
-    periodic: list[tuple[float, Callable[[], object]]] = field(default_factory=list)  # (every seconds, job)
+    periodic: list[tuple[float, Callable[[Settings], object]]] = field(default_factory=list)  # (every s, job)
 
 
 class Worker:
@@ -95,7 +96,7 @@ class Worker:
             if now >= self._next_run[i]:
                 self._next_run[i] = now + every
                 try:
-                    job()
+                    job(self.settings)
                 except Exception:
                     log.exception("periodic job failed", extra={"job": getattr(job, "__name__", str(job))})
 

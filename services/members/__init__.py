@@ -9,10 +9,12 @@ SERVICE = "members"
 
 
 def create_app(settings: Settings | None = None):
-    from .api import applications, dues, members, orgs, reviews, stats, transfers
+    from .api import applications, dues, imports, members, orgs, reviews, stats, transfers
     from .documents import ALL
 
     settings = settings or Settings.from_env(SERVICE)
-    app = create_service_app(SERVICE, ALL, [orgs.blp, members.blp, applications.blp, transfers.blp, dues.blp, reviews.blp, stats.blp], settings)
+    blueprints = [orgs.blp, members.blp, applications.blp, transfers.blp, dues.blp, reviews.blp, stats.blp,
+                  imports.blp]
+    app = create_service_app(SERVICE, ALL, blueprints, settings)
     app.extensions["gonghui.vault"] = Vault(settings.pii_key)
     return app

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from mongoengine import (
+    BinaryField,
     BooleanField,
     DateTimeField,
     DictField,
@@ -86,6 +87,7 @@ class Member(OutboxDocument):
     left_at = DateTimeField()
     application_state = StringField(choices=("pending", "approved", "rejected"))
     open_transfer_id = StringField()  # at most one transfer waits for an answer
+    import_job_id = StringField()  # the roster import that registered the member, if any
     history = ListField(EmbeddedDocumentField(HistoryEntry))
     created_at = DateTimeField(default=utcnow)
     version = IntField(default=1)
@@ -194,6 +196,47 @@ class OrgStats(Document):
     meta = {"db_alias": ALIAS, "collection": "org_stats"}
 
 
+class ImportError_(EmbeddedDocument):
+    line = IntField(required=True)
+    field = StringField()
+    reason = StringField(required=True)
+
+
+class ImportJob(Document):
+    """A roster file being imported; progress and the error report live here."""
+
+    org_id = StringField(required=True)
+    org_path = ListField(StringField(), required=True)
+    filename = StringField(required=True)
+    file_format = StringField(required=True, choices=("csv", "xlsx"))
+    sha256 = StringField(required=True)
+    size = IntField(required=True)
+    chunks = IntField(required=True)
+    status = StringField(required=True, choices=("queued", "running", "done", "failed"), default="queued")
+    created_by = StringField(required=True)
+    created_at = DateTimeField(required=True)
+    heartbeat_at = DateTimeField()
+    finished_at = DateTimeField()
+    rows_total = IntField(default=0)
+    rows_done = IntField(default=0)
+    imported = IntField(default=0)
+    already_registered = IntField(default=0)
+    error_count = IntField(default=0)
+    errors = ListField(EmbeddedDocumentField(ImportError_))  # the first MAX_REPORTED, in line order
+    failure = StringField()
+
+    meta = {"db_alias": ALIAS, "collection": "import_jobs", "indexes": ["status"]}
+
+
+class ImportChunk(Document):
+    """The uploaded file, in pieces small enough for one document each."""
+
+    id = StringField(primary_key=True)  # <job id>:<n>
+    data = BinaryField(required=True)
+
+    meta = {"db_alias": ALIAS, "collection": "import_chunks"}
+
+
 class Counter(Document):
     """Federation-wide sequences (card numbers), advanced atomically."""
 
@@ -201,6 +244,17 @@ class Counter(Document):
     value = IntField(default=0)
 
     meta = {"db_alias": ALIAS, "collection": "counters"}
+
+    @classmethod
+    def take(cls, name: str, count: int) -> range:
+        """Reserve ``count`` consecutive values at once (bulk imports)."""
+        try:
+            doc = cls._get_collection().find_one_and_update(
+                {"_id": name}, {"$inc": {"value": count}}, upsert=True, return_document=True)
+        except DuplicateKeyError:
+            doc = cls._get_collection().find_one_and_update(
+                {"_id": name}, {"$inc": {"value": count}}, return_document=True)
+        return range(doc["value"] - count + 1, doc["value"] + 1)
 
     @classmethod
     def next(cls, name: str) -> int:
@@ -213,4 +267,5 @@ class Counter(Document):
         return doc["value"]
 
 
-ALL = [Organisation, Member, Transfer, DuesAccount, Participation, Review, OrgStats, Counter]
+ALL = [Organisation, Member, Transfer, DuesAccount, Participation, Review, OrgStats, ImportJob, ImportChunk,
+       Counter]

@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import os
 
+from shared.pii import Vault
 from shared.worker import WorkerSpec, main
 
-from . import reviews, stats, transfers, tree
+from . import imports, reviews, stats, transfers, tree
 from .consumed import EVENTS_TOPIC, HANDLERS
 from .documents import ALL, DuesAccount, Member, Organisation, Review, Transfer
 from .published import SOURCE, TOPIC
 
 STATS_EVERY = float(os.environ.get("GONGHUI_STATS_REFRESH_SECONDS") or 300)
 
+
+def import_rosters(settings):
+    return imports.process_pending(Vault(settings.pii_key))
+
+
 SPEC = WorkerSpec(
     source=SOURCE, publishes=TOPIC, indexed_documents=ALL,
     outbox_documents=[Organisation, Member, Transfer, DuesAccount, Review],
     consumes=[EVENTS_TOPIC], handlers=HANDLERS,
-    periodic=[(60.0, transfers.expire_due), (60.0, transfers.finish_accepted), (3600.0, tree.repair_paths),
-              (86400.0, reviews.open_education_reviews), (STATS_EVERY, stats.refresh)],
+    periodic=[(2.0, import_rosters),
+              (60.0, lambda _: transfers.expire_due()),
+              (60.0, lambda _: transfers.finish_accepted()),
+              (3600.0, lambda _: tree.repair_paths()),
+              (86400.0, lambda _: reviews.open_education_reviews()),
+              (STATS_EVERY, lambda _: stats.refresh())],
 )
 
 if __name__ == "__main__":

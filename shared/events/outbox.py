@@ -100,6 +100,15 @@ def announce(document: type[OutboxDocument], pk) -> None:
         _pointers(document).update_one(pointer, update)
 
 
+def announce_new(document: type[OutboxDocument], pks: list) -> None:
+    """Pointers for freshly inserted documents, in one round trip (bulk imports)."""
+    collection = document._get_collection_name()
+    if pks:
+        _pointers(document).insert_many(
+            [{"_id": f"{collection}:{pk}", "seq": 1, "collection": collection, "doc_id": pk} for pk in pks],
+            ordered=False)
+
+
 class OutboxRelay:
     """Publishes pending events of the given Document classes to one topic."""
 
