@@ -32,8 +32,10 @@ class WorkerSpec:
     outbox_documents: list[type[OutboxDocument]]
     consumes: list[str] = field(default_factory=list)  # topic names (without prefix)
     handlers: dict[str, Handler] = field(default_factory=dict)
+    handler_factory: Callable[[Settings], dict[str, Handler]] | None = None  # handlers that need settings
     indexed_documents: list = field(default_factory=list)
     periodic: list[tuple[float, Callable[[Settings], object]]] = field(default_factory=list)  # (every s, job)
+    routes: dict[str, str] = field(default_factory=dict)  # event type -> topic (without prefix), if not `publishes`
 
 
 class Worker:
@@ -51,18 +53,22 @@ class Worker:
     def setup(self) -> None:
         db.connect(self.settings)
         db.ensure_indexes(self.spec.indexed_documents + self.spec.outbox_documents)
-        topics = [self.settings.topic(self.spec.publishes)] + [self.settings.topic(t) for t in self.spec.consumes]
+        topics = [self.settings.topic(t) for t in [self.spec.publishes, *set(self.spec.routes.values()),
+                                                   *self.spec.consumes]]
         topics += [dlq_topic(self.settings.topic(t), self.settings.group_id) for t in self.spec.consumes]
         self._retry(lambda: kafka_clients.ensure_topics(self.settings, topics), "create topics")
         self.producer = self._retry(lambda: kafka_clients.producer(self.settings), "connect producer")
         self.relay = OutboxRelay(self.producer, self.spec.source, self.settings.topic(self.spec.publishes),
-                                 self.spec.outbox_documents, batch_size=self.settings.relay_batch_size)
+                                 self.spec.outbox_documents, batch_size=self.settings.relay_batch_size,
+                                 routes={t: self.settings.topic(topic) for t, topic in self.spec.routes.items()})
         if self.spec.consumes:
             processed = processed_document(self.settings.service)
             processed.ensure_indexes()
             client = self._retry(lambda: kafka_clients.consumer(
                 self.settings, [self.settings.topic(t) for t in self.spec.consumes]), "connect consumer")
-            self.consumer = EventConsumer(client, self.producer, self.settings.group_id, self.spec.handlers,
+            handlers = {**self.spec.handlers,
+                        **(self.spec.handler_factory(self.settings) if self.spec.handler_factory else {})}
+            self.consumer = EventConsumer(client, self.producer, self.settings.group_id, handlers,
                                           processed, max_attempts=self.settings.consumer_max_attempts,
                                           max_records=self.settings.consumer_batch)
         if self.spec.periodic:

@@ -75,6 +75,7 @@ class Member(OutboxDocument):
     id_number_masked = StringField(required=True)
     phone_encrypted = StringField(required=True)
     phone_masked = StringField(required=True)
+    email_encrypted = StringField()
     org_id = StringField(required=True)
     org_path = ListField(StringField(), required=True)
     employment_type = StringField(required=True, choices=EMPLOYMENT_TYPES)

@@ -21,7 +21,7 @@ from shared.events.outbox import announce_new, pending_event
 
 from . import domain
 from .documents import Counter, HistoryEntry, ImportChunk, ImportError_, ImportJob, Member, Organisation
-from .published import MEMBER_JOINED, member_joined
+from .published import CONTACT_CHANGED, MEMBER_JOINED, contact_changed, member_joined
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,7 @@ def _register(rows: list[domain.RosterRow], org: Organisation, job: ImportJob, v
             history=[HistoryEntry(at=now, action="import", by=job.created_by, to_status="active",
                                   org_id=str(org.pk), reason=f"import {job.pk} line {row.line}")],
         )
+        member.outbox.append(pending_event(CONTACT_CHANGED, str(member.pk), contact_changed(member, row.phone, None)))
         member.outbox.append(pending_event(MEMBER_JOINED, str(member.pk), member_joined(member, org)))
         docs.append(member.to_mongo())
         ids.append(member.pk)

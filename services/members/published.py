@@ -14,6 +14,7 @@ from .documents import DuesAccount, Member, Organisation, Review, Transfer
 
 SOURCE = "/gonghui/members"
 TOPIC = "gonghui.members.v1"
+CONTACTS_TOPIC = "gonghui.members.contacts.v1"  # contact details in clear: only notify subscribes
 _SCHEMAS = Path(__file__).parent / "schemas"
 
 
@@ -39,11 +40,13 @@ DUES_ASSESSED = _type("dues.assessed")
 DUES_PAID = _type("dues.paid")
 REVIEW_OPENED = _type("review.opened")
 REVIEW_RESOLVED = _type("review.resolved")
+CONTACT_CHANGED = _type("contact.changed")
+ROUTES = {CONTACT_CHANGED.name: CONTACTS_TOPIC}
 
 ALL = [ORGANISATION_CREATED, ORGANISATION_UPDATED, ORGANISATION_MOVED, ORGANISATION_CLOSED, MEMBER_APPLIED,
        MEMBER_APPLICATION_REJECTED, MEMBER_JOINED, MEMBER_UPDATED, MEMBER_STATUS_CHANGED, MEMBER_LEFT,
        TRANSFER_REQUESTED, TRANSFER_ACCEPTED, TRANSFER_DECLINED, TRANSFER_EXPIRED, DUES_ASSESSED, DUES_PAID,
-       REVIEW_OPENED, REVIEW_RESOLVED]
+       REVIEW_OPENED, REVIEW_RESOLVED, CONTACT_CHANGED]
 
 
 def _org_fields(org: Organisation) -> dict:
@@ -172,3 +175,8 @@ def review_data(review: Review) -> dict:
         "outcome": review.outcome,
         "version": review.version,
     }
+
+
+def contact_changed(member: Member, phone: str, email: str | None) -> dict:
+    """Published on gonghui.members.contacts.v1 only, for notify to reach the member."""
+    return {"member_id": str(member.pk), "phone": phone, "email": email, "version": member.version}

@@ -11,7 +11,7 @@ from shared.worker import WorkerSpec, main
 from . import imports, reviews, stats, transfers, tree
 from .consumed import EVENTS_TOPIC, HANDLERS
 from .documents import ALL, DuesAccount, Member, Organisation, Review, Transfer
-from .published import SOURCE, TOPIC
+from .published import ROUTES, SOURCE, TOPIC
 
 STATS_EVERY = float(os.environ.get("GONGHUI_STATS_REFRESH_SECONDS") or 300)
 
@@ -21,7 +21,7 @@ def import_rosters(settings):
 
 
 SPEC = WorkerSpec(
-    source=SOURCE, publishes=TOPIC, indexed_documents=ALL,
+    source=SOURCE, publishes=TOPIC, routes=ROUTES, indexed_documents=ALL,
     outbox_documents=[Organisation, Member, Transfer, DuesAccount, Review],
     consumes=[EVENTS_TOPIC], handlers=HANDLERS,
     periodic=[(2.0, import_rosters),

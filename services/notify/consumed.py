@@ -7,12 +7,14 @@ from mongoengine import NotUniqueError
 
 from shared.events.envelope import CloudEvent
 from shared.events.projection import rewrite_paths, upsert_if_newer
+from shared.pii import Vault
 
 from . import domain
-from .documents import InboxMessage, Recipient
+from .documents import Contact, InboxMessage, Recipient
 from .published import MESSAGE_DELIVERED, message_delivered
 
 MEMBERS_TOPIC = "gonghui.members.v1"
+CONTACTS_TOPIC = "gonghui.members.contacts.v1"
 
 
 class MemberJoined(Schema):
@@ -84,3 +86,27 @@ HANDLERS = {
        for name in ("applied", "application_rejected", "updated", "status_changed", "left")},
     "gonghui.members.organisation.moved": on_organisation_moved,
 }
+
+
+
+class ContactChanged(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    member_id = fields.String(required=True)
+    phone = fields.String(required=True)
+    email = fields.String(load_default=None, allow_none=True)
+    version = fields.Integer(required=True)
+
+
+def contact_handlers(settings) -> dict:
+    """Contact details are stored encrypted with notify's own key."""
+    vault = Vault(settings.pii_key)
+
+    def on_contact_changed(event: CloudEvent) -> None:
+        data = ContactChanged().load(event.data)
+        upsert_if_newer(Contact, data["member_id"], data["version"],
+                        {"phone_encrypted": vault.encrypt(data["phone"]),
+                         "email_encrypted": vault.encrypt(data["email"]) if data["email"] else None})
+
+    return {"gonghui.members.contact.changed": on_contact_changed}

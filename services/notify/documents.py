@@ -21,6 +21,17 @@ class Recipient(Document):
     meta = {"db_alias": ALIAS, "collection": "recipients"}
 
 
+class Contact(Document):
+    """How to reach a member by SMS or email (from gonghui.members.contacts.v1), encrypted at rest."""
+
+    id = StringField(primary_key=True)  # member id
+    phone_encrypted = StringField()
+    email_encrypted = StringField()
+    version = IntField()
+
+    meta = {"db_alias": ALIAS, "collection": "contacts"}
+
+
 class InboxMessage(OutboxDocument):
     dedupe_key = StringField(required=True, unique=True)
     member_id = StringField(required=True)
@@ -34,4 +45,4 @@ class InboxMessage(OutboxDocument):
     meta = {"db_alias": ALIAS, "collection": "inbox_messages", "indexes": [("member_id", "-id")]}
 
 
-ALL = [Recipient, InboxMessage]
+ALL = [Recipient, Contact, InboxMessage]

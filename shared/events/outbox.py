@@ -110,13 +110,17 @@ def announce_new(document: type[OutboxDocument], pks: list) -> None:
 
 
 class OutboxRelay:
-    """Publishes pending events of the given Document classes to one topic."""
+    """Publishes pending events of the given Document classes: to ``topic``, or
+    to the topic ``routes`` names for an event type (e.g. contact details, which
+    go to a topic of their own)."""
 
     def __init__(self, producer, source: str, topic: str, documents: list[type[OutboxDocument]],
-                 batch_size: int = 200, send_timeout: float = 30.0, sweep_interval: float = 300.0):
+                 batch_size: int = 200, send_timeout: float = 30.0, sweep_interval: float = 300.0,
+                 routes: dict[str, str] | None = None):
         self.producer = producer
         self.source = source
         self.topic = topic
+        self.routes = routes or {}
         self.documents = {d._get_collection_name(): d for d in documents}
         self._any = documents[0] if documents else None  # all share the service's database
         self.batch_size = batch_size
@@ -169,7 +173,8 @@ class OutboxRelay:
             for key, (pointer, document, events) in queues.items():
                 event = PendingEvent._from_son(events[0]).to_cloudevent(self.source)
                 k, headers, value = event.to_record()
-                futures[key] = self.producer.send(self.topic, key=k, value=value, headers=headers)
+                topic = self.routes.get(event.type, self.topic)
+                futures[key] = self.producer.send(topic, key=k, value=value, headers=headers)
             self.producer.flush(timeout=self.send_timeout)
             next_queues = {}
             for key, future in futures.items():

@@ -27,9 +27,19 @@ def test_schemas_are_valid_and_their_examples_validate(event_type):
         event_type.validate(example)
 
 
-@pytest.mark.parametrize("event_type", PUBLISHED, ids=lambda t: t.name)
+CONTACT_TYPES = {members_published.CONTACT_CHANGED}
+
+
+@pytest.mark.parametrize("event_type", [t for t in PUBLISHED if t not in CONTACT_TYPES], ids=lambda t: t.name)
 def test_no_schema_declares_personal_data(event_type):
     assert not SENSITIVE & set(event_type.schema["properties"])
+
+
+def test_contact_details_travel_only_on_their_own_topic():
+    for event_type in CONTACT_TYPES:
+        assert members_published.ROUTES[event_type.name] == members_published.CONTACTS_TOPIC
+        assert event_type.schema["x-gonghui-topic"] == members_published.CONTACTS_TOPIC
+    assert set(members_published.ROUTES) == {t.name for t in CONTACT_TYPES}
 
 
 def _org():

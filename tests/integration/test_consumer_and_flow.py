@@ -33,6 +33,13 @@ def test_a_registered_member_finds_a_welcome_in_the_inbox(members, notify, tree,
     items = _drain(relay, notifier, until=inbox)
     assert len(items) == 1 and items[0]["title"] == "欢迎加入工会" and member["card_no"] in items[0]["body"]
 
+    from services.notify.documents import Contact
+    from shared.pii import Vault
+
+    contact = _drain(relay, notifier, until=lambda: Contact.objects(pk=member["id"]).first())
+    assert Vault(notifier.settings.pii_key).decrypt(contact.phone_encrypted) == member_body(tree["a"], 1)["phone"]
+    assert "139" not in str(contact.to_mongo())  # stored encrypted
+
     from services.events.documents import MemberView as EventsView
     from services.welfare.documents import MemberView as WelfareView
 

@@ -23,7 +23,8 @@ def test_an_application_is_approved_with_a_card_number(members, tree, bearer):
     assert approved.status_code == 200 and approved.json["status"] == "active"
     assert approved.json["card_no"].startswith("GH") and approved.json["joined_at"]
     types = [t for t, _ in _outbox(member_id)]
-    assert types == ["gonghui.members.member.applied", "gonghui.members.member.joined"]
+    assert types == ["gonghui.members.contact.changed", "gonghui.members.member.applied",
+                     "gonghui.members.member.joined"]
     again = members.post(f"/api/v1/applications/{member_id}/approve", headers=admin)
     assert again.status_code == 422
 
@@ -58,8 +59,9 @@ def test_profile_updates_are_published_without_personal_data(members, tree, bear
                              json={"phone": "13900001111", "employment_type": "contract", "job": "教师"}, headers=admin)
     assert response.status_code == 200, response.json
     assert response.json["phone"] == "139****1111" and response.json["version"] == 2
-    event_type, data = _outbox(member["id"])[-1]
+    (event_type, data), (contact_type, contact) = _outbox(member["id"])[-2:]
     assert event_type == "gonghui.members.member.updated"
+    assert contact_type == "gonghui.members.contact.changed" and contact["phone"] == "13900001111"
     assert data["changed"] == ["employment_type", "job", "phone"]
     assert "13900001111" not in str(data) and "phone" not in data
     bad = members.patch(f"/api/v1/members/{member['id']}", json={"phone": "123"}, headers=admin)

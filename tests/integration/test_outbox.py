@@ -8,7 +8,7 @@ from shared.events import kafka_clients
 from shared.events.envelope import CloudEvent
 from shared.events.outbox import OutboxRelay, _pointers as pointers
 from services.members.documents import Member, Organisation
-from services.members.published import SOURCE, TOPIC
+from services.members.published import CONTACT_CHANGED, CONTACTS_TOPIC, SOURCE, TOPIC
 from tests.helpers import grassroots, member_body, read_topic
 
 pytestmark = pytest.mark.integration
@@ -36,17 +36,20 @@ def test_writes_succeed_with_the_broker_down_and_events_follow_in_order(down_mem
     assert sum(1 for m in Member.objects if m.outbox) == 5
     # Each org carries its own created event, each member its joined event.
     settings = settings_for("members")
-    kafka_clients.ensure_topics(settings, [settings.topic(TOPIC)])
+    contacts = settings.topic(CONTACTS_TOPIC)
+    kafka_clients.ensure_topics(settings, [settings.topic(TOPIC), contacts])
     producer = kafka_clients.producer(settings)
     try:
-        relay = OutboxRelay(producer, SOURCE, settings.topic(TOPIC), [Organisation, Member])
-        assert relay.run_once() == 7
+        relay = OutboxRelay(producer, SOURCE, settings.topic(TOPIC), [Organisation, Member],
+                            routes={CONTACT_CHANGED.name: contacts})
+        assert relay.run_once() == 12  # 2 organisations; 5 members each joined + contact details
         assert relay.run_once() == 0
     finally:
         producer.close()
     assert all(not m.outbox for m in Member.objects)
     assert pointers(Member).count_documents({}) == 0
     records = read_topic(settings.kafka_bootstrap, settings.topic(TOPIC), 7)
+    assert len(records) == 7  # contact details went elsewhere
     events = [CloudEvent.from_record(r.headers, r.value) for r in records]
     joined = [e for e in events if e.type == "gonghui.members.member.joined"]
     assert sorted(e.subject for e in joined) == sorted(ids)
@@ -54,6 +57,9 @@ def test_writes_succeed_with_the_broker_down_and_events_follow_in_order(down_mem
     for event in joined:
         assert "id_number" not in event.data and "phone" not in event.data
         assert event.source == SOURCE and event.dataschema.endswith(":1")
+    contact_records = read_topic(settings.kafka_bootstrap, contacts, 5)
+    assert sorted(CloudEvent.from_record(r.headers, r.value).data["member_id"] for r in contact_records) == sorted(ids)
+    assert all(b"phone" not in r.value for r in records)  # phones only ever travel on the contacts topic
 
 
 def test_events_of_one_document_keep_their_order(settings_for, members_app):

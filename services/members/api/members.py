@@ -19,8 +19,8 @@ from shared.web import ApiError, current_caller
 
 from .. import domain
 from ..documents import Counter, HistoryEntry, Member, Organisation
-from ..published import (MEMBER_JOINED, MEMBER_LEFT, MEMBER_STATUS_CHANGED, MEMBER_UPDATED, member_joined,
-                         member_left, member_status_changed, member_updated)
+from ..published import (CONTACT_CHANGED, MEMBER_JOINED, MEMBER_LEFT, MEMBER_STATUS_CHANGED, MEMBER_UPDATED,
+                         contact_changed, member_joined, member_left, member_status_changed, member_updated)
 from .orgs import visible_org
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Members (会员)")
@@ -35,6 +35,7 @@ class MemberCreateSchema(Schema):
     employment_type = fields.String(required=True, validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
     job = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     education = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class MemberUpdateSchema(Schema):
@@ -44,6 +45,7 @@ class MemberUpdateSchema(Schema):
     employment_type = fields.String(validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
     job = fields.String(allow_none=True, validate=validate.Length(max=100))
     education = fields.String(allow_none=True, validate=validate.Length(max=50))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=200))
 
 
 class StatusChangeSchema(Schema):
@@ -161,17 +163,20 @@ def new_member(body: dict, org: Organisation, status: str, who) -> Member:
         refuse(exc)
     id_number = domain.normalise_id_number(body["id_number"])
     now = utcnow()
-    return Member(
+    member = Member(
         id=ObjectId(), name=body["name"].strip(), gender=body["gender"],
         birth_date=datetime.combine(birth, time(), tzinfo=timezone.utc),
         id_number_fingerprint=vault.fingerprint(id_number), id_number_encrypted=vault.encrypt(id_number),
         id_number_masked=domain.mask_id_number(id_number),
         phone_encrypted=vault.encrypt(phone), phone_masked=domain.mask_phone(phone),
         org_id=str(org.pk), org_path=list(org.path), employment_type=body["employment_type"],
+        email_encrypted=vault.encrypt(body["email"]) if body.get("email") else None,
         job=body.get("job"), education=body.get("education"), status=status, created_at=now,
         history=[HistoryEntry(at=now, action="register" if status == "active" else "apply", by=who.sub,
                               to_status=status, org_id=str(org.pk))],
     )
+    member.record(CONTACT_CHANGED, contact_changed(member, phone, body.get("email")))
+    return member
 
 
 def insert_member(member: Member, who) -> None:
@@ -272,16 +277,25 @@ class MemberById(MethodView):
         if member.status in ("left", "deceased"):
             raise ApiError(422, f"a member whose status is {member.status} cannot change",
                            {"status": ["Not changeable."]})
+        vault = current_app.extensions["gonghui.vault"]
         sets, changed = {}, []
+        phone = vault.decrypt(member.phone_encrypted)
+        email = vault.decrypt(member.email_encrypted) if member.email_encrypted else None
         if "phone" in body:
             try:
-                phone = domain.validate_phone(body.pop("phone"))
+                new_phone = domain.validate_phone(body.pop("phone"))
             except domain.DomainError as exc:
                 refuse(exc)
-            vault = current_app.extensions["gonghui.vault"]
-            if vault.decrypt(member.phone_encrypted) != phone:
+            if new_phone != phone:
+                phone = new_phone
                 sets.update(phone_encrypted=vault.encrypt(phone), phone_masked=domain.mask_phone(phone))
                 changed.append("phone")
+        if "email" in body:
+            new_email = body.pop("email")
+            if new_email != email:
+                email = new_email
+                sets["email_encrypted"] = vault.encrypt(email) if email else None
+                changed.append("email")
         for key, value in body.items():
             value = value.strip() if isinstance(value, str) else value
             if getattr(member, key) != value:
@@ -289,8 +303,10 @@ class MemberById(MethodView):
                 changed.append(key)
         if not changed:
             return member_out(member)
-        apply_change(member, who, "update", [(MEMBER_UPDATED, lambda m: member_updated(m, changed))],
-                     changed=changed, **sets)
+        events = [(MEMBER_UPDATED, lambda m: member_updated(m, changed))]
+        if {"phone", "email"} & set(changed):
+            events.append((CONTACT_CHANGED, lambda m: contact_changed(m, phone, email)))
+        apply_change(member, who, "update", events, changed=changed, **sets)
         return member_out(member)
 
 
