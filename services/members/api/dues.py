@@ -11,10 +11,10 @@ from shared.scope import get_visible, require_role
 from shared.web import ApiError
 
 from .. import domain
-from ..documents import DuesAccount, Member, Organisation, Payment
+from ..documents import DuesAccount, Member, Payment
 from ..published import DUES_ASSESSED, DUES_PAID, dues_data
-from .members import caller, refuse, visible_member
-from .orgs import visible_org
+from .members import caller, visible_member
+from .orgs import subtree_root
 
 blp = Blueprint("dues", __name__, url_prefix="/api/v1/dues", description="Dues (会费)")
 
@@ -227,12 +227,7 @@ class Report(MethodView):
     @blp.response(200, ReportSchema)
     def get(self, args):
         """A branch's (or any subtree's) dues for a month: expected, paid, outstanding."""
-        who = caller()
-        require_role(who, "operator", "admin")
-        org_id = args.get("org_id") or who.org
-        if org_id is None:
-            raise ApiError(422, "org_id is required for operators", {"org_id": ["Missing data for required field."]})
-        org = get_visible(Organisation, org_id, visible_org(who), "organisation")
+        org = subtree_root(args.get("org_id"))
         accounts = DuesAccount._get_collection().find(
             {"org_path": str(org.pk), "month": args["month"]}, {"dues_fen": 1, "paid_fen": 1, "exempt": 1})
         report = {"org_id": str(org.pk), "month": args["month"], "members_assessed": 0, "exempt": 0,

@@ -21,7 +21,7 @@ from .. import domain
 from ..documents import Counter, HistoryEntry, Member, Organisation
 from ..published import (CONTACT_CHANGED, MEMBER_JOINED, MEMBER_LEFT, MEMBER_STATUS_CHANGED, MEMBER_UPDATED,
                          contact_changed, member_joined, member_left, member_status_changed, member_updated)
-from .orgs import visible_org
+from .orgs import subtree_root, visible_org
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Members (会员)")
 
@@ -243,12 +243,7 @@ class Members(MethodView):
     @blp.response(200, MemberPage)
     def get(self, args):
         """Search members in a subtree: name prefix, card number, status, employment type, gender."""
-        who = caller()
-        require_role(who, "operator", "admin")
-        org_id = args.get("org_id") or who.org
-        if org_id is None:
-            raise ApiError(422, "org_id is required for operators", {"org_id": ["Missing data for required field."]})
-        org = get_visible(Organisation, org_id, visible_org(who), "organisation")
+        org = subtree_root(args.get("org_id"))
         queryset = Member.objects(org_path=str(org.pk))
         for key in ("card_no", "status", "employment_type", "gender"):
             if args.get(key):

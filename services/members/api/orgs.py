@@ -104,6 +104,16 @@ def visible_org(caller):
     return visible
 
 
+def subtree_root(org_id: str | None) -> Organisation:
+    """The organisation a staff query covers: the one asked for, or the caller's own."""
+    caller = _caller()
+    require_role(caller, "operator", "admin")
+    org_id = org_id or caller.org
+    if org_id is None:
+        raise ApiError(422, "org_id is required for operators", {"org_id": ["Missing data for required field."]})
+    return get_visible(Organisation, org_id, visible_org(caller), "organisation")
+
+
 def _caller():
     return current_caller(current_app.extensions["gonghui.settings"])
 

@@ -7,13 +7,13 @@ from marshmallow import Schema, fields, validate
 
 from shared.events.envelope import utcnow
 from shared.pagination import PageArgs, page_schema
-from shared.scope import get_visible, require_role
+from shared.scope import require_role
 from shared.web import ApiError
 
-from ..documents import Organisation, Review
+from ..documents import Review
 from ..published import REVIEW_RESOLVED, review_data
 from .members import caller
-from .orgs import visible_org
+from .orgs import subtree_root
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews",
                 description="Education-pending reviews (章程第五条)")
@@ -66,12 +66,7 @@ class Reviews(MethodView):
     @blp.response(200, ReviewPage)
     def get(self, args):
         """Reviews in a subtree (default: the caller's organisation), oldest first."""
-        who = caller()
-        require_role(who, "operator", "admin")
-        org_id = args.get("org_id") or who.org
-        if org_id is None:
-            raise ApiError(422, "org_id is required for operators", {"org_id": ["Missing data for required field."]})
-        org = get_visible(Organisation, org_id, visible_org(who), "organisation")
+        org = subtree_root(args.get("org_id"))
         rows = sorted(Review.objects(org_path=str(org.pk), status=args["status"]), key=lambda r: r.pk)
         if args.get("cursor"):
             rows = [r for r in rows if r.pk > args["cursor"]]

@@ -6,14 +6,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.events.envelope import utcnow
-from shared.scope import get_visible, require_role
 from shared.web import ApiError
 
 from .. import stats
-from ..documents import Organisation
 from ..reviews import current_month
-from .members import caller
-from .orgs import visible_org
+from .orgs import subtree_root
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics (统计)")
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Must be YYYY-MM.")
@@ -55,12 +52,7 @@ class Stats(MethodView):
     def get(self, args):
         """Members by status, gender, employment type and age band; joins, leaves and transfers in a
         period (default: this year to date); the join rate. Counts are refreshed by the worker."""
-        who = caller()
-        require_role(who, "operator", "admin")
-        org_id = args.get("org_id") or who.org
-        if org_id is None:
-            raise ApiError(422, "org_id is required for operators", {"org_id": ["Missing data for required field."]})
-        org = get_visible(Organisation, org_id, visible_org(who), "organisation")
+        org = subtree_root(args.get("org_id"))
         last = args.get("end") or current_month()
         first = args.get("start") or f"{last[:4]}-01"
         if first > last:
