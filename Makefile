@@ -48,6 +48,8 @@ test-docker: $(STAMP)
 
 bench: infra
 	$(BIN)/python bench/welcome_throughput.py
+	$(BIN)/python bench/import_roster.py
+	$(BIN)/python bench/stats_dashboard.py
 
 compose-config:
 	docker compose config --quiet && echo "docker-compose.yml is valid"
