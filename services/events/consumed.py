@@ -21,6 +21,7 @@ class MemberChanged(Schema):
     gender = fields.String(required=True)
     employment_type = fields.String(required=True)
     kept = fields.Boolean(load_default=False)
+    honours = fields.List(fields.String(), load_default=list)
     version = fields.Integer(required=True)
 
 

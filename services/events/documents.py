@@ -15,6 +15,7 @@ class MemberView(Document):
     gender = StringField()
     employment_type = StringField()
     kept = BooleanField()
+    honours = ListField(StringField())  # activities may be open to honoured members only
     version = IntField()
 
     meta = {"db_alias": ALIAS, "collection": "member_views", "indexes": ["org_path"]}

@@ -82,6 +82,7 @@ class Member(OutboxDocument):
     status = StringField(required=True, choices=MEMBER_STATUSES)
     job = StringField(max_length=100)
     education = StringField(max_length=50)
+    honours = ListField(StringField(max_length=50))  # 荣誉: model_worker (劳模), skills_champion, ...
     card_no = StringField(unique=True, sparse=True)
     joined_at = DateTimeField()
     kept_reason = StringField()  # set while the membership is kept (保留会籍)
@@ -238,6 +239,19 @@ class ImportChunk(Document):
     meta = {"db_alias": ALIAS, "collection": "import_chunks"}
 
 
+class PiiAccess(Document):
+    """Who saw which personal data of whom, and when (never the values)."""
+
+    member_id = StringField(required=True)
+    fields = ListField(StringField(), required=True)
+    by = StringField(required=True)
+    by_org = StringField()
+    request_id = StringField()
+    at = DateTimeField(required=True)
+
+    meta = {"db_alias": ALIAS, "collection": "pii_access", "indexes": ["member_id"]}
+
+
 class Counter(Document):
     """Federation-wide sequences (card numbers), advanced atomically."""
 
@@ -269,4 +283,4 @@ class Counter(Document):
 
 
 ALL = [Organisation, Member, Transfer, DuesAccount, Participation, Review, OrgStats, ImportJob, ImportChunk,
-       Counter]
+       PiiAccess, Counter]

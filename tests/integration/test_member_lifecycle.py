@@ -145,3 +145,32 @@ def test_search_filters_sorts_and_pages_within_scope(members, tree, bearer):
     assert members.get("/api/v1/members?cursor=garbage", headers=admin_a).status_code == 422
     assert members.get("/api/v1/members?name[$ne]=x", headers=admin_a).status_code == 422
     assert "id_number" in everyone[0] and "*" in everyone[0]["id_number"]
+
+
+def test_honours_travel_in_events(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    member_id = members.post("/api/v1/members", json=member_body(tree["a"], 40), headers=admin).json["id"]
+    response = members.patch(f"/api/v1/members/{member_id}", json={"honours": ["model_worker", "model_worker"]},
+                             headers=admin)
+    assert response.status_code == 200 and response.json["honours"] == ["model_worker"]
+    assert _outbox(member_id)[-1][1]["honours"] == ["model_worker"]
+    bad = members.patch(f"/api/v1/members/{member_id}", json={"honours": ["emperor"]}, headers=admin)
+    assert bad.status_code == 422 and "honours" in bad.json["error"]["fields"]
+
+
+def test_personal_data_in_clear_only_for_staff_and_every_read_is_recorded(members, tree, bearer):
+    from services.members.documents import PiiAccess
+
+    admin = bearer("admin", tree["a"], sub="staff-1")
+    body = member_body(tree["a"], 41, email="worker41@example.cn")
+    member_id = members.post("/api/v1/members", json=body, headers=admin).json["id"]
+    assert members.get(f"/api/v1/members/{member_id}", headers=admin).json["phone"] == "139****0041"
+    clear = members.get(f"/api/v1/members/{member_id}/personal-data", headers=admin)
+    assert clear.json == {"id_number": body["id_number"], "phone": body["phone"], "email": "worker41@example.cn"}
+    own = bearer("member", tree["a"], sub=member_id)
+    assert members.get(f"/api/v1/members/{member_id}/personal-data", headers=own).status_code == 403
+    assert members.get(f"/api/v1/members/{member_id}/personal-data",
+                       headers=bearer("admin", tree["b"])).status_code == 404
+    record = PiiAccess.objects.get(member_id=member_id)
+    assert record.by == "staff-1" and record.fields == ["id_number", "phone", "email"]
+    assert body["phone"] not in str(record.to_mongo())

@@ -2,11 +2,12 @@
 Personal data is masked in every response."""
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, time, timezone
 
 from bson import ObjectId
-from flask import current_app
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -18,11 +19,12 @@ from shared.scope import get_visible, require_role
 from shared.web import ApiError, current_caller
 
 from .. import domain
-from ..documents import Counter, HistoryEntry, Member, Organisation
+from ..documents import Counter, HistoryEntry, Member, Organisation, PiiAccess
 from ..published import (CONTACT_CHANGED, MEMBER_JOINED, MEMBER_LEFT, MEMBER_STATUS_CHANGED, MEMBER_UPDATED,
                          contact_changed, member_joined, member_left, member_status_changed, member_updated)
 from .orgs import subtree_root, visible_org
 
+log = logging.getLogger(__name__)
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Members (会员)")
 
 
@@ -46,6 +48,7 @@ class MemberUpdateSchema(Schema):
     job = fields.String(allow_none=True, validate=validate.Length(max=100))
     education = fields.String(allow_none=True, validate=validate.Length(max=50))
     email = fields.Email(allow_none=True, validate=validate.Length(max=200))
+    honours = fields.List(fields.String(validate=validate.OneOf(domain.HONOURS)), validate=validate.Length(max=20))
 
 
 class StatusChangeSchema(Schema):
@@ -67,6 +70,7 @@ class MemberSchema(Schema):
     employment_type = fields.String(required=True)
     job = fields.String(allow_none=True)
     education = fields.String(allow_none=True)
+    honours = fields.List(fields.String(), required=True)
     status = fields.String(required=True)
     kept = fields.Boolean(required=True)
     kept_reason = fields.String(allow_none=True)
@@ -115,6 +119,7 @@ def member_out(member: Member) -> dict:
             "id_number": member.id_number_masked, "phone": member.phone_masked,
             "org_id": member.org_id, "org_path": list(member.org_path),
             "employment_type": member.employment_type, "job": member.job, "education": member.education,
+            "honours": list(member.honours or []),
             "status": member.status, "kept": bool(member.kept_reason), "kept_reason": member.kept_reason,
             "application_state": member.application_state, "card_no": member.card_no,
             "joined_at": member.joined_at, "left_at": member.left_at, "version": member.version}
@@ -291,9 +296,11 @@ class MemberById(MethodView):
                 email = new_email
                 sets["email_encrypted"] = vault.encrypt(email) if email else None
                 changed.append("email")
+        if "honours" in body:
+            body["honours"] = sorted(set(body["honours"]))
         for key, value in body.items():
             value = value.strip() if isinstance(value, str) else value
-            if getattr(member, key) != value:
+            if (list(getattr(member, key) or []) if key == "honours" else getattr(member, key)) != value:
                 sets[key] = value
                 changed.append(key)
         if not changed:
@@ -335,6 +342,28 @@ class Status(MethodView):
             events.append((MEMBER_LEFT, lambda m: member_left(m, reason)))
         apply_change(member, who, action, events, reason=reason, **sets)
         return member_out(member)
+
+
+class PersonalDataSchema(Schema):
+    id_number = fields.String(required=True)
+    phone = fields.String(required=True)
+    email = fields.String(allow_none=True)
+
+
+@blp.route("/<member_id>/personal-data")
+class PersonalData(MethodView):
+    @blp.response(200, PersonalDataSchema)
+    def get(self, member_id):
+        """The member's ID number, phone and email in clear, for staff of its branch (or above).
+        Every read is recorded (who, when, which member; never the values)."""
+        who = caller()
+        member = staff_member(member_id)
+        vault = current_app.extensions["gonghui.vault"]
+        PiiAccess(member_id=str(member.pk), fields=["id_number", "phone", "email"], by=who.sub, by_org=who.org,
+                  request_id=g.get("request_id"), at=utcnow()).save()
+        log.info("personal data read", extra={"member_id": str(member.pk), "by": who.sub})
+        return {"id_number": vault.decrypt(member.id_number_encrypted), "phone": vault.decrypt(member.phone_encrypted),
+                "email": vault.decrypt(member.email_encrypted) if member.email_encrypted else None}
 
 
 @blp.route("/<member_id>/history")

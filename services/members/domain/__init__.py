@@ -3,7 +3,7 @@ from .dues import add_months, dues_base, monthly_dues, months_between, parse_mon
 from .errors import DomainError
 from .identity import (id_check_char, mask_id_number, mask_phone, normalise_id_number, normalise_phone,
                        validate_id_number, validate_phone)
-from .membership import (AGE_BANDS, EMPLOYMENT_TYPES, GENDERS, KEPT_REASONS, LEAVE_REASONS, MEMBER_STATUSES, TRANSITIONS,
+from .membership import (AGE_BANDS, EMPLOYMENT_TYPES, GENDERS, HONOURS, KEPT_REASONS, LEAVE_REASONS, MEMBER_STATUSES, TRANSITIONS,
                          age_band, card_number, may_vote, next_status)
 from .orgs import (CADRE_ROLES, CHILD_KINDS, MEMBER_HOLDING_KINDS, ORG_KINDS, ORG_STATUSES, check_can_close,
                    check_can_hold_members, check_employer_details, check_move, check_placement, credit_check_char,
@@ -13,6 +13,7 @@ from .roster import RosterRow, column_map, parse_row
 from .transfers import DEFAULT_EXPIRY_DAYS, TRANSFER_STATUSES, check_decision, check_request, expires_at
 
 __all__ = [
+    "HONOURS",
     "RosterRow", "column_map", "parse_row",
     "AGE_BANDS",
     "DEFAULT_EXPIRY_DAYS", "TRANSFER_STATUSES", "check_decision", "check_request", "expires_at",

@@ -6,6 +6,8 @@ from .errors import DomainError
 GENDERS = ("female", "male")
 EMPLOYMENT_TYPES = ("permanent", "contract", "dispatched", "migrant", "rehired", "temporary", "gig")
 MEMBER_STATUSES = ("applicant", "active", "suspended", "transferred_out", "left", "deceased")
+HONOURS = ("model_worker", "skills_champion", "advanced_individual", "outstanding_union_member",
+           "march8_red_banner_pacesetter")  # 劳模, 技术能手, 先进个人, 优秀工会会员, 三八红旗手
 
 
 def card_number(year: int, sequence: int) -> str:
