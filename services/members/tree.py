@@ -64,3 +64,23 @@ def repair_paths() -> int:
         if raw.get("org_id") in paths and raw.get("org_path") != paths[raw["org_id"]]:
             fixed += _move_member(raw["_id"], raw["org_path"], paths[raw["org_id"]])
     return fixed
+
+
+def move_member_to(member_id, org: Organisation, by: str, action: str, attempts: int = 5) -> None:
+    """Give a member a new organisation, versioned, with history and a member.updated event."""
+    from shared.events.envelope import utcnow
+
+    from .documents import HistoryEntry
+
+    for _ in range(attempts):
+        member = Member.objects(pk=member_id).first()
+        member.org_id, member.org_path = str(org.pk), list(org.path)
+        member.version += 1
+        entry = HistoryEntry(at=utcnow(), action=action, by=by, from_status=member.status, to_status=member.status,
+                             org_id=member.org_id, changed=["org_id", "org_path"])
+        if Member.update_with_event(member.pk, MEMBER_UPDATED, member_updated(member, ["org_id", "org_path"]),
+                                    conditions={"version": member.version - 1}, set__org_id=member.org_id,
+                                    set__org_path=member.org_path, set__version=member.version,
+                                    push__history=entry):
+            return
+    raise RuntimeError(f"member {member_id} kept changing")

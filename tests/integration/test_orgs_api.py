@@ -151,3 +151,18 @@ def test_cadres_with_terms(members, tree, bearer):
     assert members.post(url, json={"name": "x", "role": "king", "term_start": "2025-01-01"},
                         headers=admin).status_code == 422
     assert members.get(f"/api/v1/orgs/{tree['b']}/cadres", headers=admin).status_code == 404
+
+
+def test_closing_moves_kept_memberships_to_the_union_above(members, tree, bearer):
+    op = bearer("operator")
+    group = members.post("/api/v1/orgs", json={"name": "小组", "kind": "group", "parent_id": tree["a"]},
+                         headers=op).json["id"]
+    retiree = members.post("/api/v1/members", json=member_body(group, 5), headers=op).json["id"]
+    members.post(f"/api/v1/members/{retiree}/status", json={"action": "keep", "reason": "employer_closed"},
+                 headers=op)
+    closed = members.post(f"/api/v1/orgs/{group}/close", headers=op)
+    assert closed.status_code == 200, closed.json
+    moved = members.get(f"/api/v1/members/{retiree}", headers=op).json
+    assert moved["org_id"] == tree["a"] and moved["kept"] and moved["status"] == "active"
+    history = members.get(f"/api/v1/members/{retiree}/history", headers=op).json["items"]
+    assert history[-1]["action"] == "kept_moved_up"

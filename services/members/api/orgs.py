@@ -279,18 +279,26 @@ class Move(MethodView):
 class Close(MethodView):
     @blp.response(200, OrgSchema)
     def post(self, org_id):
-        """Close an organisation with no active members and no open organisations below; history stays."""
+        """Close an organisation with no active members and no open organisations below; history stays.
+        Kept memberships (保留会籍) move to the union above, as the constitution provides."""
         org = _staff_org(org_id)
         if org.status == "closed":
             return org_out(org)
+        current = Member.objects(org_path=str(org.pk), status__in=["active", "suspended", "applicant"])
+        kept = [m for m in current.only("id", "kept_reason", "org_id") if m.kept_reason]
         try:
-            domain.check_can_close(Member.objects(org_path=str(org.pk), status__in=["active", "suspended",
-                                                                                      "applicant"]).count())
+            domain.check_can_close(current.count() - len(kept))
         except domain.DomainError as exc:
             _refuse(exc)
         open_below = Organisation.objects(path=str(org.pk), status="active", id__ne=org.pk).count()
         if open_below:
             raise ApiError(422, f"{open_below} organisations below are still open", {"status": ["Close them first."]})
+        if kept:
+            parent = Organisation.objects(pk=org.parent_id).first() if org.parent_id else None
+            if parent is None:
+                raise ApiError(422, "kept memberships need a union above to move to", {"status": ["No parent."]})
+            for member in kept:
+                tree.move_member_to(member.pk, parent, _caller().sub, "kept_moved_up")
         org.status, org.closed_at, org.version = "closed", utcnow(), org.version + 1
         applied = Organisation.update_with_event(
             org.pk, ORGANISATION_CLOSED, organisation_closed(org), conditions={"version": org.version - 1},
