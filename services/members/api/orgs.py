@@ -135,6 +135,26 @@ def _credit_code(value: str | None) -> str | None:
         _refuse(exc)
 
 
+def change_org(org: Organisation, event_type, build, **sets) -> Organisation:
+    """Set ``sets`` and bump the version in one atomic write with the event
+    ``build(org)`` makes, guarded by the version that was read."""
+    for key, value in sets.items():
+        setattr(org, key, value)
+    org.version += 1
+    org.updated_at = utcnow()
+    try:
+        applied = Organisation.update_with_event(
+            org.pk, event_type, build(org), conditions={"version": org.version - 1}, set__version=org.version,
+            set__updated_at=org.updated_at, **{f"set__{key}": value for key, value in sets.items()})
+    except Exception as exc:
+        if "duplicate key" in str(exc):
+            _credit_code_taken(sets.get("credit_code"))
+        raise
+    if not applied:
+        raise ApiError(409, "the organisation changed meanwhile; read it again and retry", code="conflict")
+    return org
+
+
 def _credit_code_taken(code: str):
     raise ApiError(409, "another union organisation is already registered for this employer",
                    {"credit_code": ["Already registered."]}, code="already_registered")
@@ -199,21 +219,7 @@ class OrgById(MethodView):
         if org.kind != "grassroots" and ({"credit_code", "headcount"} & set(changes)):
             field = "credit_code" if "credit_code" in changes else "headcount"
             raise ApiError(422, f"only a grassroots union carries an employer's {field}", {field: ["Not allowed."]})
-        for key, value in changes.items():
-            setattr(org, key, value)
-        org.version += 1
-        org.updated_at = utcnow()
-        try:
-            applied = Organisation.update_with_event(
-                org.pk, ORGANISATION_UPDATED, organisation_updated(org, list(changes)),
-                conditions={"version": org.version - 1}, set__version=org.version, set__updated_at=org.updated_at,
-                **{f"set__{k}": v for k, v in changes.items()})
-        except Exception as exc:
-            if "duplicate key" in str(exc):
-                _credit_code_taken(changes.get("credit_code"))
-            raise
-        if not applied:
-            raise ApiError(409, "the organisation changed meanwhile; read it again and retry", code="conflict")
+        change_org(org, ORGANISATION_UPDATED, lambda o: organisation_updated(o, list(changes)), **changes)
         return org_out(org)
 
 
@@ -261,16 +267,8 @@ class Move(MethodView):
         if org.parent_id == str(parent.pk):
             return org_out(org)
         old_path = list(org.path)
-        org.path = domain.org_path(list(parent.path), str(org.pk))
-        org.parent_id = str(parent.pk)
-        org.version += 1
-        org.updated_at = utcnow()
-        applied = Organisation.update_with_event(
-            org.pk, ORGANISATION_MOVED, organisation_moved(org, old_path), conditions={"version": org.version - 1},
-            set__path=org.path, set__parent_id=org.parent_id, set__version=org.version,
-            set__updated_at=org.updated_at)
-        if not applied:
-            raise ApiError(409, "the organisation changed meanwhile; read it again and retry", code="conflict")
+        change_org(org, ORGANISATION_MOVED, lambda o: organisation_moved(o, old_path),
+                   path=domain.org_path(list(parent.path), str(org.pk)), parent_id=str(parent.pk))
         tree.follow_move(old_path, list(org.path))
         return org_out(org)
 
@@ -299,13 +297,7 @@ class Close(MethodView):
                 raise ApiError(422, "kept memberships need a union above to move to", {"status": ["No parent."]})
             for member in kept:
                 tree.move_member_to(member.pk, parent, _caller().sub, "kept_moved_up")
-        org.status, org.closed_at, org.version = "closed", utcnow(), org.version + 1
-        applied = Organisation.update_with_event(
-            org.pk, ORGANISATION_CLOSED, organisation_closed(org), conditions={"version": org.version - 1},
-            set__status="closed", set__closed_at=org.closed_at, set__version=org.version,
-            set__updated_at=org.closed_at)
-        if not applied:
-            raise ApiError(409, "the organisation changed meanwhile; read it again and retry", code="conflict")
+        change_org(org, ORGANISATION_CLOSED, organisation_closed, status="closed", closed_at=utcnow())
         return org_out(org)
 
 
