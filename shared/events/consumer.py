@@ -47,7 +47,7 @@ class Outcome:
 
 class EventConsumer:
     def __init__(self, consumer, producer, group: str, handlers: dict[str, Handler], processed: type[Document],
-                 max_attempts: int = 5, retry_backoff: float = 0.2, poll_timeout_ms: int = 500,
+                 max_attempts: int = 5, retry_backoff: float = 0.2, poll_timeout_ms: int = 200,
                  max_records: int = 200):
         self.consumer = consumer
         self.producer = producer
