@@ -169,3 +169,18 @@ def test_read_models_follow_status_changes_and_moves(members, notify, tree, bear
     url = f"/api/v1/inbox?member_id={member['id']}"
     assert len(notify.get(url, headers=bearer("admin", health)).json["items"]) == 1
     assert notify.get(url, headers=bearer("admin", tree["industry"])).status_code == 404
+
+
+def test_notify_routes_hide_other_members_and_are_documented(members, notify, tree, bearer, workers):
+    member = members.post("/api/v1/members", json=member_body(tree["a"], 50), headers=bearer("admin", tree["a"])).json
+    relay, notifier = workers("members"), workers("notify")
+    admin = bearer("admin", tree["a"])
+    items = _drain(relay, notifier, until=lambda: notify.get(f"/api/v1/inbox?member_id={member['id']}",
+                                                              headers=admin).json.get("items"))
+    message_id = items[0]["id"]
+    for who in (bearer("member", tree["a"], sub="another-member"), bearer("admin", tree["a"])):
+        response = notify.post(f"/api/v1/inbox/{message_id}/read", headers=who)
+        assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+    assert notify.get("/api/v1/inbox?member_id=nobody", headers=admin).status_code == 404
+    spec = notify.get("/api/v1/openapi.json").json
+    assert {"/api/v1/inbox", "/api/v1/inbox/{message_id}/read"} <= set(spec["paths"])
