@@ -46,3 +46,28 @@ def test_parallel_registrations_get_distinct_cards_and_one_wins_per_person(membe
     created = [r.json for r in responses if r.status_code == 201]
     assert sorted(r.status_code for r in responses) == [201] * 40 + [409] * 40
     assert len({m["card_no"] for m in created}) == 40
+
+
+def test_racing_transfer_requests_and_approvals_each_have_one_winner(members_app, tree, bearer):
+    admin_a = bearer("admin", tree["a"])
+    client = members_app.test_client()
+    member = client.post("/api/v1/members", json=member_body(tree["a"], 60), headers=admin_a).json["id"]
+    applicant = client.post("/api/v1/applications", json=member_body(tree["a"], 61), headers=admin_a).json["id"]
+
+    def request_transfer(_):
+        with members_app.test_client() as c:
+            return c.post("/api/v1/transfers", json={"member_id": member, "to_org_id": tree["b"]},
+                          headers=admin_a).status_code
+
+    def approve(_):
+        with members_app.test_client() as c:
+            return c.post(f"/api/v1/applications/{applicant}/approve", headers=admin_a)
+
+    with ThreadPoolExecutor(8) as pool:
+        transfer_codes = list(pool.map(request_transfer, range(8)))
+        approvals = list(pool.map(approve, range(8)))
+    assert sorted(transfer_codes) == [201] + [409] * 7
+    winners = [r for r in approvals if r.status_code == 200]
+    assert len(winners) == 1 and all(r.status_code in (409, 422) for r in approvals if r.status_code != 200)
+    card = client.get(f"/api/v1/members/{applicant}", headers=admin_a).json["card_no"]
+    assert card == winners[0].json["card_no"]
