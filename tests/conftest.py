@@ -1,12 +1,17 @@
 """Fixtures for every tier; the real infrastructure starts only when asked for."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
 
 from shared import auth
 from shared.testing.fixtures import JWT_SECRET, infra, namespace, pii_key, settings_for  # noqa: F401
+
+# kafka-python's network threads can outlive a test's client and log after pytest
+# has closed the captured stream; don't print logging's own tracebacks for that.
+logging.raiseExceptions = False
 
 # Valid GB 11643 numbers (check digits computed), used across tests.
 VALID_ID_NUMBERS = ["11010519491231002X", "110101199003074477"]

@@ -1,25 +1,25 @@
 """Read models kept from another service's events, applied at most once per
-version: an older or repeated event never overwrites a newer state.
-
-Events of one aggregate share a Kafka key, hence a partition, hence one
-consumer in the group at a time: that consumer is the only writer of the
-aggregate's copy, so reading the stored version by ``_id`` and then writing by
-``_id`` is safe, and both are index lookups on every database we run on.
-"""
+version: an older or repeated event never overwrites a newer state."""
 from __future__ import annotations
 
 from mongoengine import Document
 from pymongo import UpdateOne
+from pymongo.errors import DuplicateKeyError
 
 
 def upsert_if_newer(document: type[Document], pk: str, version: int, fields: dict) -> bool:
-    """Set ``fields`` on ``pk`` when ``version`` is newer than what is stored."""
+    """Set ``fields`` on ``pk`` when ``version`` is newer than what is stored, in
+    one conditional write (no read-then-write race between consumers)."""
     collection = document._get_collection()
-    stored = collection.find_one({"_id": pk}, {"version": 1})
-    if stored is not None and stored.get("version", 0) >= version:
-        return False
-    collection.update_one({"_id": pk}, {"$set": {**fields, "version": version}}, upsert=True)
-    return True
+    try:
+        result = collection.update_one(
+            {"_id": pk, "$or": [{"version": {"$lt": version}}, {"version": {"$exists": False}}]},
+            {"$set": {**fields, "version": version}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        return False  # the stored copy is as new or newer: the upsert would have made a second one
+    return result.modified_count > 0 or result.upserted_id is not None
 
 
 def rewrite_paths(document: type[Document], field: str, old_prefix: list[str], new_prefix: list[str]) -> int:

@@ -184,3 +184,17 @@ def test_notify_routes_hide_other_members_and_are_documented(members, notify, tr
     assert notify.get("/api/v1/inbox?member_id=nobody", headers=admin).status_code == 404
     spec = notify.get("/api/v1/openapi.json").json
     assert {"/api/v1/inbox", "/api/v1/inbox/{message_id}/read"} <= set(spec["paths"])
+
+
+def test_read_models_keep_the_newest_version_whatever_the_order(settings_for):
+    from services.events.documents import MemberView
+    from shared import db
+    from shared.events.projection import upsert_if_newer
+
+    db.connect(settings_for("events"))
+    assert upsert_if_newer(MemberView, "m1", 2, {"status": "suspended"})
+    assert not upsert_if_newer(MemberView, "m1", 1, {"status": "active"})  # older, arriving late
+    assert not upsert_if_newer(MemberView, "m1", 2, {"status": "active"})  # the same version again
+    assert upsert_if_newer(MemberView, "m1", 3, {"status": "left"})
+    view = MemberView.objects(pk="m1").first()
+    assert (view.status, view.version) == ("left", 3) and MemberView.objects.count() == 1
