@@ -71,7 +71,15 @@ def run(no_seed):
         ports={s: _port(f"GONGHUI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
     )
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+
+    def on_signal(*_):
+        # Explicit, so Ctrl-C works even when the shell started us with SIGINT ignored.
+        if not stopping:
+            stopping.append(True)
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     started = time.monotonic()
     try:
         click.echo(f"data directory: {data_dir}")
@@ -89,7 +97,7 @@ def run(no_seed):
         click.echo(f"mint more: GONGHUI_JWT_SECRET=$(python -c \"import json;print(json.load(open('{data_dir}/secrets.json'))['GONGHUI_JWT_SECRET'])\") "
                    ".venv/bin/gonghui token --org ORG --role admin")
         click.echo("Ctrl-C stops everything.")
-        while not stopping:
+        while True:
             for child in [*stack.webs.values(), *stack.workers.values()]:
                 if not child.alive():
                     raise click.ClickException(f"{child.name} exited:\n{child.tail()}")
@@ -97,6 +105,8 @@ def run(no_seed):
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         click.echo("stopping ...")
         stack.stop()
 
