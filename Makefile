@@ -52,7 +52,8 @@ bench: infra
 	$(BIN)/python bench/stats_dashboard.py
 
 compose-config:
-	docker compose config --quiet && echo "docker-compose.yml is valid"
+	@if docker compose version >/dev/null 2>&1; then docker compose config --quiet; \
+	 else docker-compose config --quiet; fi && echo "docker-compose.yml is valid"
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache
