@@ -14,6 +14,8 @@ def connect(settings: Settings) -> None:
     can share a process in tests without touching each other's data.
     """
     mongoengine.disconnect(alias=settings.service)
+    for document in _documents_of(settings.service):
+        document._collection = None  # mongoengine's own detach misses classes that share a name
     mongoengine.connect(
         db=settings.database,
         alias=settings.service,
@@ -23,6 +25,16 @@ def connect(settings: Settings) -> None:
         serverSelectionTimeoutMS=5000,
         connect=False,
     )
+
+
+def _documents_of(alias: str) -> list[type[Document]]:
+    found, stack = [], [Document]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if not sub._meta.get("abstract") and sub._meta.get("db_alias") == alias:
+                found.append(sub)
+    return found
 
 
 def ensure_indexes(documents: list[type[Document]]) -> None:

@@ -116,20 +116,8 @@ def member_left(member: Member, reason: str | None) -> dict:
 
 
 def member_joined(member: Member, org: Organisation) -> dict:
-    return {
-        "member_id": str(member.pk),
-        "name": member.name,
-        "gender": member.gender,
-        "employment_type": member.employment_type,
-        "status": member.status,
-        "honours": list(member.honours or []),
-        "card_no": member.card_no,
-        "org_id": member.org_id,
-        "org_name": org.name,
-        "org_path": list(member.org_path),
-        "joined_at": isoformat(member.joined_at),
-        "version": member.version,
-    }
+    return {**member_snapshot(member), "card_no": member.card_no, "org_name": org.name,
+            "joined_at": isoformat(member.joined_at)}
 
 
 def transfer_data(transfer: Transfer) -> dict:

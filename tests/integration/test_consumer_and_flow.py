@@ -197,4 +197,4 @@ def test_read_models_keep_the_newest_version_whatever_the_order(settings_for):
     assert not upsert_if_newer(MemberView, "m1", 2, {"status": "active"})  # the same version again
     assert upsert_if_newer(MemberView, "m1", 3, {"status": "left"})
     view = MemberView.objects(pk="m1").first()
-    assert (view.status, view.version) == ("left", 3) and MemberView.objects.count() == 1
+    assert (view.status, view.version) == ("left", 3) and MemberView.objects.count() == 1, [d.to_mongo() for d in MemberView.objects]
