@@ -5,6 +5,8 @@ the producer runs a background thread and the consumer is not thread safe.
 """
 from __future__ import annotations
 
+import time
+
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -36,12 +38,16 @@ def consumer(settings: Settings, topics: list[str]) -> KafkaConsumer:
         auto_offset_reset="earliest",
         max_poll_records=200,
         max_poll_interval_ms=300_000,
+        metadata_max_age_ms=30_000,  # notice new partitions (and recover a missed topic) within 30 s
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
     )
 
 
-def ensure_topics(settings: Settings, topics: list[str], partitions: int = 3) -> None:
+def ensure_topics(settings: Settings, topics: list[str], partitions: int = 3, timeout: float = 30.0) -> None:
+    """Create missing topics and wait until every partition has a leader: a
+    consumer that joins its group before then is assigned nothing for the
+    topic until its next metadata refresh."""
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=10_000)
     try:
         existing = set(admin.list_topics())
@@ -51,5 +57,16 @@ def ensure_topics(settings: Settings, topics: list[str], partitions: int = 3) ->
                 admin.create_topics(missing)
             except TopicAlreadyExistsError:
                 pass
+        deadline = time.monotonic() + timeout
+        while True:
+            described = admin.describe_topics(list(topics))
+            ready = all(t["error_code"] == 0 and t["partitions"] and all(p["leader_id"] >= 0 for p in t["partitions"])
+                        for t in described)
+            if ready:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topics without leaders after {timeout:.0f}s: "
+                                   + ", ".join(t["name"] for t in described if t["error_code"] or not t["partitions"]))
+            time.sleep(0.2)
     finally:
         admin.close()
