@@ -28,8 +28,8 @@ def producer(settings: Settings) -> KafkaProducer:
     )
 
 
-def consumer(settings: Settings, topics: list[str]) -> KafkaConsumer:
-    return KafkaConsumer(
+def consumer(settings: Settings, topics: list[str], timeout: float = 30.0) -> KafkaConsumer:
+    client = KafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap.split(","),
         client_id=f"gonghui-{settings.service}",
@@ -42,6 +42,15 @@ def consumer(settings: Settings, topics: list[str]) -> KafkaConsumer:
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
     )
+    # Know every topic's partitions before the first poll joins the group: a
+    # member that leads the assignment without them hands out nothing for them.
+    deadline = time.monotonic() + timeout
+    while missing := [t for t in topics if not client.partitions_for_topic(t)]:
+        if time.monotonic() > deadline:
+            client.close()
+            raise TimeoutError(f"no partition metadata for {', '.join(missing)}")
+        time.sleep(0.2)
+    return client
 
 
 def ensure_topics(settings: Settings, topics: list[str], partitions: int = 3, timeout: float = 30.0) -> None:
