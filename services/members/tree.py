@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pymongo import UpdateOne
 
+from shared.events.envelope import utcnow
+
 from . import domain
-from .documents import Member, Organisation
+from .documents import HistoryEntry, Member, Organisation
 from .published import MEMBER_UPDATED, member_updated
 
 
@@ -68,10 +70,6 @@ def repair_paths() -> int:
 
 def move_member_to(member_id, org: Organisation, by: str, action: str, attempts: int = 5) -> None:
     """Give a member a new organisation, versioned, with history and a member.updated event."""
-    from shared.events.envelope import utcnow
-
-    from .documents import HistoryEntry
-
     for _ in range(attempts):
         member = Member.objects(pk=member_id).first()
         member.org_id, member.org_path = str(org.pk), list(org.path)
