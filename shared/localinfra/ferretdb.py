@@ -1,4 +1,4 @@
-"""FerretDB 1.x (MongoDB wire protocol) on its SQLite backend, built with Go."""
+"""FerretDB 1.x (MongoDB wire protocol), built with Go, on PostgreSQL (or SQLite)."""
 from __future__ import annotations
 
 import hashlib
@@ -12,31 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import REPO_ROOT, cache_dir
+from .postgres import Postgres
 from .process import Child, require_free, wait_for_port
 
 FERRETDB_VERSION = "1.24.2"
 GO_MODULE = REPO_ROOT / "deploy" / "ferretdb"
 
-
-# Two small changes to FerretDB's SQLite backend, applied to a copy of its source:
-#  1. Its _id index is built on `_ferretdb_sjson->"_id"` but its queries say
-#     `->'$._id'`, an expression SQLite does not match to the index: every _id
-#     lookup and every update scanned the table (50 ms per update at 20,000
-#     documents). `->'_id'` means the same and uses the index.
-#  2. It narrows by _id only when the filter is exactly {_id: value}; any other
-#     key beside it (the {_id, version} of an optimistic update) scanned the
-#     collection. The handler applies the full filter to what comes back anyway,
-#     so narrowing whenever the top level holds an _id equality is always correct.
-_PATCHES = [
-    ("internal/backends/sqlite/metadata/metadata.go", 1,
-     "IDColumn = DefaultColumn + \"->'$._id'\"",
-     "IDColumn = DefaultColumn + \"->'_id'\""),
-    ("internal/backends/sqlite/collection.go", 2,
-     """	if params.Filter.Len() == 1 {
-		v, _ := params.Filter.Get("_id")""",
-     """	if params.Filter.Len() >= 1 {
-		v, _ := params.Filter.Get("_id")"""),
-]
+# gonghui's changes to FerretDB's source (a unified diff, applied to a copy):
+#  - PostgreSQL backend: filters become SQL that the indexes answer (equality
+#    with MongoDB's array semantics, $in, ranges, anchored prefixes, $exists,
+#    $and/$or), and a find's sort and limit go into SQL whenever the whole
+#    filter was translated exactly (internal/backends/postgresql/pushdown.go);
+#    every indexed field gets a GIN index and a partial "is an array" index
+#    beside its btree, which is created with MongoDB's null order.
+#  - SQLite backend: _id lookups use the _id index (its index expression and
+#    its queries differed) and narrow by _id whenever the filter holds one.
+PATCH = GO_MODULE / f"ferretdb-{FERRETDB_VERSION}.patch"
 
 
 def binary() -> Path:
@@ -45,7 +36,7 @@ def binary() -> Path:
     deploy/ferretdb is a pinned Go module (go.mod + go.sum) that embeds
     FerretDB's public package; see its main.go for why. FerretDB's source is
     taken from the Go module cache, patched in a copy under the cache dir
-    (see _PATCHES), and wired in with a ``replace`` directive.
+    (see PATCH), and wired in with a ``replace`` directive.
     """
     target = cache_dir() / "bin" / f"ferretdb-{FERRETDB_VERSION}-{_source_digest()}"
     if target.exists():
@@ -73,28 +64,35 @@ def _patched_source(dest: Path, env: dict) -> Path:
     shutil.copytree(json.loads(info.stdout)["Dir"], dest)
     for path in [dest, *dest.rglob("*")]:
         path.chmod(path.stat().st_mode | stat.S_IWUSR)  # the module cache is read-only
-    for name, count, old, new in _PATCHES:
-        path = dest / name
-        text = path.read_text()
-        if text.count(old) != count:
-            raise RuntimeError(f"FerretDB {FERRETDB_VERSION}: {name} is not as expected; cannot patch")
-        path.write_text(text.replace(old, new))
+    # no repository above the copy may claim it (git apply works on the enclosing repository's paths)
+    subprocess.run(["git", "apply", "--whitespace=nowarn", str(PATCH)], cwd=dest, check=True,
+                   env={**env, "GIT_CEILING_DIRECTORIES": str(dest.parent)})
     return dest
 
 
 def _source_digest() -> str:
     """Rebuild whenever the wrapper's source, pinned modules or patch change."""
-    digest = hashlib.sha256(repr(_PATCHES).encode())
-    for name in ("main.go", "go.mod", "go.sum"):
+    digest = hashlib.sha256()
+    for name in ("main.go", "go.mod", "go.sum", PATCH.name):
         digest.update((GO_MODULE / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
 @dataclass
 class FerretDB:
+    """FerretDB on its own PostgreSQL server (``backend="postgresql"``, the default), or on SQLite
+    files (``backend="sqlite"``, kept for comparison: it scans for every filter but _id)."""
+
     data_dir: Path
     port: int
+    backend: str = ""
+    postgres: Postgres | None = None
     child: Child | None = None
+
+    def __post_init__(self):
+        self.backend = self.backend or os.environ.get("GONGHUI_FERRETDB_BACKEND", "postgresql")
+        if self.backend not in ("postgresql", "sqlite"):
+            raise ValueError(f"unknown FerretDB backend {self.backend!r}")
 
     @property
     def url(self) -> str:
@@ -103,14 +101,15 @@ class FerretDB:
     def start(self, timeout: float = 60) -> "FerretDB":
         exe = binary()
         require_free(self.port, "ferretdb")
-        sqlite_dir = self.data_dir / "sqlite"
-        sqlite_dir.mkdir(parents=True, exist_ok=True)
-        argv = [
-            str(exe),
-            f"--sqlite-url=file:{sqlite_dir}/",
-            f"--listen-addr=127.0.0.1:{self.port}",
-            "--log-level=warn",
-        ]
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        argv = [str(exe), f"--listen-addr=127.0.0.1:{self.port}", "--log-level=warn", f"--handler={self.backend}"]
+        if self.backend == "postgresql":
+            self.postgres = Postgres(self.data_dir / "postgres").start(timeout)
+            argv.append(f"--postgresql-url={self.postgres.url}")
+        else:
+            sqlite_dir = self.data_dir / "sqlite"
+            sqlite_dir.mkdir(parents=True, exist_ok=True)
+            argv.append(f"--sqlite-url=file:{sqlite_dir}/")
         self.child = Child.start("ferretdb", argv, self.data_dir / "ferretdb.log")
         wait_for_port("127.0.0.1", self.port, self.child.proc, timeout, "ferretdb")
         self._wait_ready(timeout)
@@ -133,6 +132,8 @@ class FerretDB:
     def stop(self) -> None:
         if self.child:
             self.child.stop()
+        if self.postgres:
+            self.postgres.stop()
 
     def kill(self) -> None:
         if self.child:

@@ -72,10 +72,10 @@ class Child:
             self.proc.wait()
         self._close_log()
 
-    def stop(self, timeout: float = 20) -> None:
+    def stop(self, timeout: float = 20, sig: signal.Signals = signal.SIGTERM) -> None:
         if self.alive():
             try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, sig)
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
