@@ -152,6 +152,17 @@ class Postgres:
                 raise RuntimeError(f"postgres not ready:\n{self.child.tail()}")
             time.sleep(0.2)
 
+    def sql(self, statement: str) -> str:
+        """Run one SQL statement with psql (maintenance and tests: the services never talk SQL)."""
+        result = subprocess.run([str(binaries() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "gonghui",
+                                 "-d", "postgres", "-X", "-A", "-t", "-c", statement],
+                                check=True, capture_output=True, text=True)
+        return result.stdout
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics now rather than at autovacuum's next round."""
+        self.sql("ANALYZE")
+
     def stop(self) -> None:
         if self.child:
             self.child.stop(timeout=30, sig=signal.SIGINT)  # "fast" shutdown: it does not wait for clients

@@ -1,0 +1,155 @@
+"""The local database engine (FerretDB patched to push filters, sorts and limits
+down to PostgreSQL's indexes) must give MongoDB's answers, and must answer the
+services' queries from indexes rather than by reading the collection.
+
+The oracle is FerretDB's own evaluation in Go: an aggregation whose first
+``$match`` is empty pushes nothing down, so its second ``$match``, ``$sort`` and
+``$limit`` run over every document exactly as before the patch.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from bson import Int64, ObjectId, Regex
+from pymongo import ASCENDING, DESCENDING, MongoClient
+
+pytestmark = pytest.mark.integration
+
+OID = ObjectId("65a000000000000000000001")
+WHEN = datetime(2024, 3, 1, tzinfo=timezone.utc)
+WHEN_MS = int(WHEN.timestamp() * 1000)
+
+# One value per document for the field "v": every BSON type the pushdown handles, their lookalikes in
+# other types (a string with an ObjectId's hex, a number with a date's milliseconds), arrays, nulls
+# and a missing field.
+V_VALUES = [
+    "a", "ab", "abc", "abd", "b", "B", "b中", "中文", "a.c", "a|x", "", " a",
+    str(OID), OID, ObjectId("65a000000000000000000002"),
+    5, 5.0, Int64(5), 7, -1, 2.5, Int64(2 ** 60),
+    WHEN, WHEN + timedelta(days=1), WHEN_MS,
+    True, False, None,
+    ["a", "x"], ["x", "y"], [OID, "a"], [5, "ab"], [WHEN], [],
+    {"a": 1},
+    "MISSING",
+]
+
+QUERIES = [
+    {"v": "a"}, {"v": "ab"}, {"v": str(OID)}, {"v": OID}, {"v": 5}, {"v": 5.0}, {"v": WHEN},
+    {"v": WHEN_MS}, {"v": True}, {"v": "中文"}, {"v": ""},
+    {"v": {"$eq": "a"}}, {"v": {"$ne": "a"}}, {"v": {"$ne": 5}},
+    {"v": {"$in": ["a", 5, OID]}}, {"v": {"$in": []}}, {"v": {"$in": ["zz"]}},
+    {"v": {"$gt": "a"}}, {"v": {"$gte": "ab", "$lt": "b"}}, {"v": {"$lte": "ab"}},
+    {"v": {"$gt": 2}}, {"v": {"$lt": 5}}, {"v": {"$gte": 5, "$lte": 5}},
+    {"v": {"$gt": WHEN}}, {"v": {"$lte": WHEN}}, {"v": {"$gt": OID}},
+    {"v": {"$exists": True}}, {"v": {"$exists": False}},
+    {"v": {"$regex": "^a"}}, {"v": {"$regex": "^ab"}}, {"v": {"$regex": "^a.c"}}, {"v": {"$regex": r"^a\.c"}},
+    {"v": {"$regex": r"^a\|x"}}, {"v": {"$regex": "^a|x"}}, {"v": {"$regex": "^ab?"}}, {"v": {"$regex": "^b中"}},
+    {"v": {"$regex": "^A", "$options": "i"}}, {"v": {"$regex": Regex("^ab")}}, {"v": {"$regex": "b"}},
+    {"$or": [{"v": "a"}, {"v": {"$gt": 6}}]}, {"$or": [{"v": "a"}, {"w": 1}]},
+    {"$and": [{"v": {"$gte": "a"}}, {"v": {"$lt": "b"}}]},
+    {"v": "a", "w": {"$exists": True}}, {"w": 1}, {"s": {"$gt": "k"}}, {"s": None},
+]
+
+# every sort ends with _id: MongoDB leaves the order of equal keys open
+SORTS = [None, [("s", ASCENDING), ("_id", ASCENDING)], [("s", DESCENDING), ("_id", DESCENDING)],
+         [("s", ASCENDING), ("_id", DESCENDING)], [("v", ASCENDING), ("_id", ASCENDING)], [("_id", DESCENDING)]]
+
+
+@pytest.fixture
+def collection(infra, namespace):
+    client = MongoClient(infra.ferret.url, tz_aware=True)
+    coll = client[namespace + "engine"]["things"]
+    coll.create_index([("v", ASCENDING)])
+    coll.create_index([("s", ASCENDING), ("_id", ASCENDING)])
+    docs = []
+    for i, value in enumerate(V_VALUES):
+        doc = {"_id": ObjectId(f"{i + 1:024x}"), "w": i % 3}
+        if value != "MISSING":
+            doc["v"] = value
+        if i % 5:
+            doc["s"] = f"{'kmzabq'[i % 6]}{i:02d}"
+        elif i % 10:
+            doc["s"] = None
+        docs.append(doc)
+    coll.insert_many(docs)
+    yield coll
+    client.drop_database(namespace + "engine")
+    client.close()
+
+
+def _oracle(coll, query, sort, limit):
+    stages = [{"$match": {}}, {"$match": query}]
+    if sort:
+        stages.append({"$sort": dict(sort)})
+    if limit:
+        stages.append({"$limit": limit})
+    return list(coll.aggregate(stages))
+
+
+def _ids(docs):
+    return [d["_id"] for d in docs]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: json.dumps(q, default=str, ensure_ascii=False))
+def test_filters_match_what_mongodb_semantics_give(collection, query):
+    expected = sorted(_ids(_oracle(collection, query, None, None)))
+    assert sorted(_ids(collection.find(query))) == expected
+
+
+@pytest.mark.parametrize("sort", SORTS, ids=str)
+@pytest.mark.parametrize("query", [{}, {"w": 1}, {"s": {"$gte": "k"}}, {"v": {"$exists": True}},
+                                   {"$or": [{"s": {"$lt": "m"}}, {"s": "m10", "_id": {"$lt": OID}}]}], ids=str)
+def test_sorted_limited_pages_are_the_same(collection, query, sort):
+    for limit in (1, 3, 7, 100):
+        expected = _ids(_oracle(collection, query, sort, limit))
+        got = _ids(collection.find(query, sort=sort, limit=limit))
+        if sort:
+            assert got == expected, (query, sort, limit)
+        else:
+            assert len(got) == len(expected)
+
+
+def test_skip_with_a_pushed_down_limit(collection):
+    sort = [("s", ASCENDING), ("_id", ASCENDING)]
+    everything = _ids(_oracle(collection, {"w": {"$in": [0, 1]}}, sort, None))
+    assert _ids(collection.find({"w": {"$in": [0, 1]}}, sort=sort, skip=4, limit=5)) == everything[4:9]
+
+
+def _plan(coll, query, sort=None, limit=0) -> str:
+    command = {"find": coll.name, "filter": query, "limit": limit}
+    if sort:
+        command["sort"] = dict(sort)
+    return json.dumps(coll.database.command("explain", command)["queryPlanner"])
+
+
+@pytest.fixture
+def big(infra, namespace):
+    """5,000 members in 50 branches, with the indexes the members service declares."""
+    client = MongoClient(infra.ferret.url, tz_aware=True)
+    coll = client[namespace + "big"]["members"]
+    coll.create_index([("org_path", ASCENDING)])
+    coll.create_index([("card_no", ASCENDING)], unique=True, sparse=True)
+    coll.create_index([("org_path", ASCENDING), ("joined_at", DESCENDING)])
+    coll.create_index([("name", ASCENDING)])
+    coll.insert_many([{"name": f"会员{i:05d}", "org_path": ["fed", f"b{i % 50}"], "card_no": f"GH{i:08d}",
+                       "status": "active" if i % 7 else "left", "joined_at": WHEN + timedelta(minutes=i)}
+                      for i in range(5000)])
+    coll.database.command("explain", {"find": coll.name, "filter": {}})  # the collection exists
+    yield coll
+    client.drop_database(namespace + "big")
+    client.close()
+
+
+@pytest.mark.parametrize("query, sort", [
+    ({"card_no": "GH00001234"}, None),
+    ({"org_path": "b7", "status": "active"}, [("joined_at", DESCENDING), ("_id", DESCENDING)]),
+    ({"name": {"$regex": "^会员012"}}, [("name", ASCENDING), ("_id", ASCENDING)]),
+    ({"_id": {"$in": [ObjectId(), ObjectId()]}}, None),
+])
+def test_service_queries_are_answered_from_indexes(big, infra, query, sort):
+    infra.ferret.postgres.analyze()
+    plan = _plan(big, query, sort, 21)
+    assert "Index" in plan and "Seq Scan" not in plan, plan
+    assert len(list(big.find(query, sort=sort, limit=21))) == len(_oracle(big, query, sort, 21))
