@@ -23,6 +23,7 @@ class Settings:
     consumer_max_attempts: int = 5
     consumer_batch: int = 200
     relay_batch_size: int = 200
+    processed_retention_days: int = 14  # longer than the topics keep events (7 days)
     heartbeat_file: str = ""
 
     @property
@@ -51,6 +52,8 @@ class Settings:
             consumer_max_attempts=int(_env("GONGHUI_CONSUMER_MAX_ATTEMPTS", str(cls.consumer_max_attempts))),
             consumer_batch=int(_env("GONGHUI_CONSUMER_BATCH", str(cls.consumer_batch))),
             relay_batch_size=int(_env("GONGHUI_RELAY_BATCH_SIZE", str(cls.relay_batch_size))),
+            processed_retention_days=int(_env("GONGHUI_PROCESSED_RETENTION_DAYS",
+                                              str(cls.processed_retention_days))),
             heartbeat_file=_env("GONGHUI_HEARTBEAT_FILE", ""),
         )
         values.update(overrides)

@@ -1,8 +1,10 @@
 """The long-running side of a service: outbox relay plus consumer loop.
 
-One loop: each turn relays what is pending, then handles one poll of records;
-periodic jobs (expiry, repairs, statistics) run in a thread beside it. Kafka
-clients are created here, never at import time.
+Three threads: the relay publishes what is pending (one relay per service
+holds the lease; more workers of a service stand by for it and share the
+consumed partitions), the consumer handles one poll of records at a time, and
+periodic jobs (expiry, repairs, statistics, forgetting old processed ids) run
+beside them. Kafka clients are created here, never at import time.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import logging
 import signal
 import threading
 import time
+from datetime import timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,8 +20,8 @@ from typing import Callable
 from . import db, logs
 from .config import Settings
 from .events import kafka_clients
-from .events.consumer import EventConsumer, Handler, dlq_topic, processed_document
-from .events.outbox import OutboxDocument, OutboxRelay
+from .events.consumer import EventConsumer, Handler, dlq_topic, forget_processed, processed_document
+from .events.outbox import OutboxDocument, OutboxRelay, ensure_outbox_indexes
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,11 @@ class Worker:
         self.settings = settings
         self.spec = spec
         self._stopping = False
-        self._next_run = [0.0] * len(spec.periodic)  # every job runs at start, then on its interval
+        self._periodic = list(spec.periodic)
+        self._next_run = {}  # job index -> when it runs next; every job runs at start, then on its interval
         self._wake = threading.Event()
         self._jobs = None
+        self._relaying = None
         self.producer = None
         self.relay = None
         self.consumer = None
@@ -53,6 +58,8 @@ class Worker:
     def setup(self) -> None:
         db.connect(self.settings)
         db.ensure_indexes(self.spec.indexed_documents + self.spec.outbox_documents)
+        if self.spec.outbox_documents:
+            ensure_outbox_indexes(self.spec.outbox_documents[0])
         topics = [self.settings.topic(t) for t in [self.spec.publishes, *set(self.spec.routes.values()),
                                                    *self.spec.consumes]]
         topics += [dlq_topic(self.settings.topic(t), self.settings.group_id) for t in self.spec.consumes]
@@ -60,10 +67,13 @@ class Worker:
         self.producer = self._retry(lambda: kafka_clients.producer(self.settings), "connect producer")
         self.relay = OutboxRelay(self.producer, self.spec.source, self.settings.topic(self.spec.publishes),
                                  self.spec.outbox_documents, batch_size=self.settings.relay_batch_size,
-                                 routes={t: self.settings.topic(topic) for t, topic in self.spec.routes.items()})
+                                 routes={t: self.settings.topic(topic) for t, topic in self.spec.routes.items()},
+                                 lease=True)
         if self.spec.consumes:
             processed = processed_document(self.settings.service)
             processed.ensure_indexes()
+            self._periodic.append((3600.0, lambda settings: forget_processed(
+                processed, timedelta(days=settings.processed_retention_days))))
             client = self._retry(lambda: kafka_clients.consumer(
                 self.settings, [self.settings.topic(t) for t in self.spec.consumes]), "connect consumer")
             handlers = {**self.spec.handlers,
@@ -71,7 +81,7 @@ class Worker:
             self.consumer = EventConsumer(client, self.producer, self.settings.group_id, handlers,
                                           processed, max_attempts=self.settings.consumer_max_attempts,
                                           max_records=self.settings.consumer_batch)
-        if self.spec.periodic:
+        if self._periodic:
             self._jobs = threading.Thread(target=self._maintenance, name="periodic-jobs", daemon=True)
             self._jobs.start()
 
@@ -98,16 +108,27 @@ class Worker:
 
     def run_due_jobs(self) -> None:
         now = time.monotonic()
-        for i, (every, job) in enumerate(self.spec.periodic):
-            if now >= self._next_run[i]:
+        for i, (every, job) in enumerate(self._periodic):
+            if now >= self._next_run.get(i, 0.0):
                 self._next_run[i] = now + every
                 try:
                     job(self.settings)
                 except Exception:
                     log.exception("periodic job failed", extra={"job": getattr(job, "__name__", str(job))})
 
+    def _relay_loop(self) -> None:
+        """Relay as soon as something is pending, independent of the consumer's polls."""
+        while not self._stopping:
+            try:
+                if self.relay.run_once() == 0:
+                    self._wake.wait(0.05)
+            except Exception:
+                log.exception("outbox relay round failed")
+                self._wake.wait(1.0)
+
     def turn(self) -> int:
-        """One relay round and one poll; returns how much work was done."""
+        """One relay round and one poll, in this thread (tests step workers with it); returns how much
+        work was done."""
         work = 0
         try:
             work += self.relay.run_once()
@@ -129,9 +150,18 @@ class Worker:
         self.setup()
         log.info("worker started", extra={"group": self.settings.group_id})
         last_beat = 0.0
+        if self.spec.outbox_documents:
+            self._relaying = threading.Thread(target=self._relay_loop, name="outbox-relay", daemon=True)
+            self._relaying.start()
         while not self._stopping:
-            if self.turn() == 0 and self.consumer is None:
-                time.sleep(0.2)
+            if self.consumer is None:
+                self._wake.wait(0.2)
+            else:
+                try:
+                    self.consumer.poll_once()
+                except Exception:
+                    log.exception("consumer poll failed")
+                    time.sleep(1.0)
             if self.settings.heartbeat_file and time.monotonic() - last_beat > 5:
                 Path(self.settings.heartbeat_file).touch()  # read by the container health check
                 last_beat = time.monotonic()
@@ -139,6 +169,8 @@ class Worker:
 
     def close(self) -> None:
         self.stop()
+        if self._relaying is not None:
+            self._relaying.join(timeout=60)
         if self._jobs is not None:
             self._jobs.join(timeout=60)
         if self.consumer is not None:

@@ -17,7 +17,7 @@ from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
 from shared.events.envelope import utcnow
-from shared.events.outbox import announce_new, pending_event
+from shared.events.outbox import announce_many, pending_event, withdraw
 
 from . import domain
 from .documents import Counter, HistoryEntry, ImportChunk, ImportError_, ImportJob, Member, Organisation
@@ -157,7 +157,7 @@ def _register(rows: list[domain.RosterRow], org: Organisation, job: ImportJob, v
     """Insert a batch; rows whose person is already registered are counted, not inserted."""
     now = utcnow()
     cards = Counter.take("card_no", len(rows))
-    docs, ids = [], []
+    members, docs, ids = [], [], []
     for row, card in zip(rows, cards):
         member = Member(
             id=ObjectId(), name=row.name, gender=row.gender,
@@ -172,8 +172,10 @@ def _register(rows: list[domain.RosterRow], org: Organisation, job: ImportJob, v
         )
         member.outbox.append(pending_event(CONTACT_CHANGED, str(member.pk), contact_changed(member, row.phone, None)))
         member.outbox.append(pending_event(MEMBER_JOINED, str(member.pk), member_joined(member, org)))
+        members.append(member)
         docs.append(member.to_mongo())
         ids.append(member.pk)
+    pointers = announce_many(Member, members)  # before the write: a crash in between never loses events
     collection = Member._get_collection()
     try:
         collection.insert_many(docs, ordered=False)
@@ -181,7 +183,7 @@ def _register(rows: list[domain.RosterRow], org: Organisation, job: ImportJob, v
     except BulkWriteError as exc:
         failed = {e["index"] for e in exc.details["writeErrors"]}
     inserted = [pk for i, pk in enumerate(ids) if i not in failed]
-    announce_new(Member, inserted)
+    withdraw(Member, [pointers[ids[i]] for i in failed])
     # A failed row is a person the unique fingerprint index already holds. (A job
     # taken up again after its worker died counts its own earlier rows here too.)
     return len(inserted), len(failed)

@@ -4,9 +4,12 @@ from __future__ import annotations
 from bson import ObjectId
 from marshmallow import EXCLUDE, Schema, fields
 from mongoengine import NotUniqueError
+from pymongo.errors import BulkWriteError
 
+from shared.events.consumer import Batched
 from shared.events.envelope import CloudEvent
-from shared.events.projection import rewrite_paths, upsert_if_newer
+from shared.events.outbox import announce_many, withdraw
+from shared.events.projection import rewrite_paths, upsert_if_newer, upsert_many_if_newer
 from shared.pii import Vault
 
 from . import domain
@@ -30,24 +33,61 @@ class MemberJoined(Schema):
     version = fields.Integer(required=True)
 
 
-def deliver(member_id: str, org_path: list[str], message: domain.Message) -> bool:
-    """Put a message in the inbox once; a repeat of the same dedupe key is a no-op."""
+def _inbox_message(member_id: str, org_path: list[str], message: domain.Message) -> InboxMessage:
     inbox = InboxMessage(id=ObjectId(), dedupe_key=message.dedupe_key, member_id=member_id, org_path=org_path,
                          category=message.category, title=message.title, body=message.body)
     inbox.record(MESSAGE_DELIVERED, message_delivered(inbox))
+    return inbox
+
+
+def deliver(member_id: str, org_path: list[str], message: domain.Message) -> bool:
+    """Put a message in the inbox once; a repeat of the same dedupe key is a no-op."""
     try:
-        inbox.save(force_insert=True)
+        _inbox_message(member_id, org_path, message).save(force_insert=True)
     except NotUniqueError:
         return False
     return True
 
 
-def on_member_joined(event: CloudEvent) -> None:
+def deliver_many(items: list[tuple[str, list[str], domain.Message]]) -> int:
+    """``deliver`` for many messages in two round trips (their pointers, then the messages)."""
+    messages = [_inbox_message(*item) for item in items]
+    if not messages:
+        return 0
+    pointers = announce_many(InboxMessage, messages)
+    try:
+        InboxMessage._get_collection().insert_many([m.to_mongo() for m in messages], ordered=False)
+        failed = []
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != 11000 for error in errors):
+            raise
+        failed = [messages[error["index"]].pk for error in errors]  # delivered before: the dedupe key holds
+    withdraw(InboxMessage, [pointers[pk] for pk in failed])
+    return len(messages) - len(failed)
+
+
+def _joined(event: CloudEvent) -> tuple[tuple[str, int, dict], tuple[str, list[str], domain.Message]]:
     data = MemberJoined().load(event.data)
-    upsert_if_newer(Recipient, data["member_id"], data["version"],
-                    {"name": data["name"], "org_path": data["org_path"], "status": data["status"]})
-    deliver(data["member_id"], data["org_path"],
-            domain.welcome(data["member_id"], data["name"], data["org_name"], data["card_no"]))
+    recipient = (data["member_id"], data["version"],
+                 {"name": data["name"], "org_path": data["org_path"], "status": data["status"]})
+    welcome = domain.welcome(data["member_id"], data["name"], data["org_name"], data["card_no"])
+    return recipient, (data["member_id"], data["org_path"], welcome)
+
+
+def _on_member_joined(event: CloudEvent) -> None:
+    recipient, welcome = _joined(event)
+    upsert_if_newer(Recipient, *recipient)
+    deliver(*welcome)
+
+
+def _on_members_joined(events: list[CloudEvent]) -> None:
+    joined = [_joined(event) for event in events]
+    upsert_many_if_newer(Recipient, [recipient for recipient, _ in joined])
+    deliver_many([welcome for _, welcome in joined])
+
+
+on_member_joined = Batched(one=_on_member_joined, many=_on_members_joined)
 
 
 class MemberChanged(Schema):
@@ -69,10 +109,15 @@ class OrganisationMoved(Schema):
     path = fields.List(fields.String(), required=True)
 
 
-def on_member_changed(event: CloudEvent) -> None:
+def _recipient(event: CloudEvent) -> tuple[str, int, dict]:
     data = MemberChanged().load(event.data)
-    upsert_if_newer(Recipient, data["member_id"], data["version"],
-                    {"name": data["name"], "org_path": data["org_path"], "status": data["status"]})
+    return data["member_id"], data["version"], {"name": data["name"], "org_path": data["org_path"],
+                                                "status": data["status"]}
+
+
+on_member_changed = Batched(
+    one=lambda event: upsert_if_newer(Recipient, *_recipient(event)),
+    many=lambda events: upsert_many_if_newer(Recipient, [_recipient(e) for e in events]))
 
 
 def on_organisation_moved(event: CloudEvent) -> None:
@@ -86,7 +131,6 @@ HANDLERS = {
        for name in ("applied", "application_rejected", "updated", "status_changed", "left")},
     "gonghui.members.organisation.moved": on_organisation_moved,
 }
-
 
 
 class ContactChanged(Schema):
@@ -103,10 +147,14 @@ def contact_handlers(settings) -> dict:
     """Contact details are stored encrypted with notify's own key."""
     vault = Vault(settings.pii_key)
 
-    def on_contact_changed(event: CloudEvent) -> None:
+    def contact(event: CloudEvent) -> tuple[str, int, dict]:
         data = ContactChanged().load(event.data)
-        upsert_if_newer(Contact, data["member_id"], data["version"],
-                        {"phone_encrypted": vault.encrypt(data["phone"]),
-                         "email_encrypted": vault.encrypt(data["email"]) if data["email"] else None})
+        return data["member_id"], data["version"], {
+            "phone_encrypted": vault.encrypt(data["phone"]),
+            "email_encrypted": vault.encrypt(data["email"]) if data["email"] else None}
+
+    on_contact_changed = Batched(
+        one=lambda event: upsert_if_newer(Contact, *contact(event)),
+        many=lambda events: upsert_many_if_newer(Contact, [contact(e) for e in events]))
 
     return {"gonghui.members.contact.changed": on_contact_changed}

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields
 
+from shared.events.consumer import Batched
 from shared.events.envelope import CloudEvent
-from shared.events.projection import rewrite_paths, upsert_if_newer
+from shared.events.projection import rewrite_paths, upsert_if_newer, upsert_many_if_newer
 
 from .documents import MemberView
 
@@ -32,10 +33,14 @@ class OrganisationMoved(Schema):
     path = fields.List(fields.String(), required=True)
 
 
-def on_member_changed(event: CloudEvent) -> None:
+def _member_view(event: CloudEvent) -> tuple[str, int, dict]:
     data = MemberChanged().load(event.data)
-    member_id, version = data.pop("member_id"), data.pop("version")
-    upsert_if_newer(MemberView, member_id, version, data)
+    return data.pop("member_id"), data.pop("version"), data
+
+
+on_member_changed = Batched(
+    one=lambda event: upsert_if_newer(MemberView, *_member_view(event)),
+    many=lambda events: upsert_many_if_newer(MemberView, [_member_view(e) for e in events]))
 
 
 def on_organisation_moved(event: CloudEvent) -> None:

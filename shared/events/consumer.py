@@ -1,25 +1,44 @@
 """Idempotent consumer: commit after handling, remember handled ids, DLQ.
 
-For each record: parse the envelope; skip it if (group, ce_source, ce_id) was
-handled before; otherwise run the handler for its type (with retries), record
-the id, and only then commit the offset. A record that does not parse, or
-whose handler keeps failing, goes to ``<topic>.dlq.<group>`` with the error.
+Each poll is handled as a batch: the records are parsed (one that does not
+parse goes to ``<topic>.dlq.<group>`` at once), the ids already handled
+(``group|ce_source|ce_id``) are looked up in one query and skipped, the rest go
+to their handlers, the handled ids are recorded in one write, and only then is
+the offset committed. A crash anywhere in between replays the poll: handlers
+are idempotent, so a replay has no second effect.
+
+A handler is a function of one event, or a ``Batched`` pair whose ``many``
+takes a list of events in one go (bulk writes); batched handlers must not
+depend on the order of the events they get together. Events are handed over in
+record order, a run of batched events at a time. A batch that fails is retried
+event by event with ``one``, so only a poisoned event is retried
+``max_attempts`` times and then dead-lettered, with the error.
 """
 from __future__ import annotations
 
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable
+from datetime import timedelta
+from typing import Callable, Union
 
 from mongoengine import DateTimeField, Document, StringField
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from .envelope import CloudEvent, EnvelopeError, utcnow
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[CloudEvent], None]
+
+@dataclass(frozen=True)
+class Batched:
+    """A handler that can take many events at once (idempotent and order-insensitive)."""
+
+    one: Callable[[CloudEvent], None]
+    many: Callable[[list[CloudEvent]], None]
+
+
+Handler = Union[Callable[[CloudEvent], None], Batched]
 
 
 def processed_document(alias: str) -> type[Document]:
@@ -29,9 +48,14 @@ def processed_document(alias: str) -> type[Document]:
         id = StringField(primary_key=True)  # group|source|ce_id
         type = StringField()
         handled_at = DateTimeField(default=utcnow)
-        meta = {"db_alias": alias, "collection": "processed_events"}
+        meta = {"db_alias": alias, "collection": "processed_events", "indexes": ["handled_at"]}
 
     return ProcessedEvent
+
+
+def forget_processed(processed: type[Document], older_than: timedelta) -> int:
+    """Drop the record of events handled longer ago than the topics keep them: they cannot come back."""
+    return processed._get_collection().delete_many({"handled_at": {"$lt": utcnow() - older_than}}).deleted_count
 
 
 def dlq_topic(topic: str, group: str) -> str:
@@ -43,6 +67,14 @@ class Outcome:
     handled: int = 0
     skipped: int = 0
     dead_lettered: int = 0
+
+
+@dataclass
+class _Item:
+    record: object
+    event: CloudEvent
+    key: str
+    handler: Handler
 
 
 class EventConsumer:
@@ -62,16 +94,88 @@ class EventConsumer:
     def poll_once(self) -> Outcome:
         outcome = Outcome()
         batches = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
+        if not batches:
+            return outcome
         try:
-            for _, records in batches.items():
-                for record in records:
-                    self._consume(record, outcome)
-            if batches:
-                self.consumer.commit()
+            items = self._new_items([r for records in batches.values() for r in records], outcome)
+            self._handle(items, outcome)
+            self._remember(items)
+            self.consumer.commit()
         except Exception:
             self._rewind()
             raise
         return outcome
+
+    def _new_items(self, records: list, outcome: Outcome) -> list[_Item]:
+        """Parse the records; dead-letter the unreadable, skip unknown types and ids handled before."""
+        items = []
+        for record in records:
+            try:
+                event = CloudEvent.from_record(record.headers, record.value)
+            except EnvelopeError as exc:
+                self._dead_letter(record, f"unreadable envelope: {exc}")
+                outcome.dead_lettered += 1
+                continue
+            handler = self.handlers.get(event.type)
+            if handler is None:
+                outcome.skipped += 1  # not ours to handle: unknown types are ignored
+                continue
+            items.append(_Item(record, event, f"{self.group}|{event.source}|{event.id}", handler))
+        keys = list({item.key for item in items})
+        seen = {raw["_id"] for raw in self.processed._get_collection().find({"_id": {"$in": keys}}, {"_id": 1})}
+        fresh, taken = [], set()
+        for item in items:
+            if item.key in seen or item.key in taken:  # handled before, or twice in this poll
+                outcome.skipped += 1
+            else:
+                taken.add(item.key)
+                fresh.append(item)
+        return fresh
+
+    def _handle(self, items: list[_Item], outcome: Outcome) -> None:
+        """In record order; consecutive batched events go to their handlers together."""
+        run: list[_Item] = []
+        for item in items:
+            if isinstance(item.handler, Batched):
+                run.append(item)
+                continue
+            self._handle_run(run, outcome)
+            run = []
+            self._handle_one(item, item.handler, outcome)
+        self._handle_run(run, outcome)
+
+    def _handle_run(self, run: list[_Item], outcome: Outcome) -> None:
+        by_handler: dict[int, list[_Item]] = {}
+        for item in run:
+            by_handler.setdefault(id(item.handler), []).append(item)
+        for group in by_handler.values():
+            try:
+                group[0].handler.many([item.event for item in group])
+                outcome.handled += len(group)
+            except Exception as exc:
+                log.warning("batch handler failed, handling one by one",
+                            extra={"ce_type": group[0].event.type, "count": len(group), "error": repr(exc)})
+                for item in group:
+                    self._handle_one(item, item.handler.one, outcome)
+
+    def _handle_one(self, item: _Item, handler: Callable[[CloudEvent], None], outcome: Outcome) -> None:
+        error = self._handle_with_retries(handler, item.event)
+        if error is not None:
+            self._dead_letter(item.record, error)
+            outcome.dead_lettered += 1
+        else:
+            outcome.handled += 1
+
+    def _remember(self, items: list[_Item]) -> None:
+        if not items:
+            return
+        now = utcnow()
+        try:
+            self.processed._get_collection().insert_many(
+                [{"_id": item.key, "type": item.event.type, "handled_at": now} for item in items], ordered=False)
+        except BulkWriteError as exc:  # another member of the group got there first after a rebalance
+            if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+                raise
 
     def _rewind(self) -> None:
         """After a failure mid-batch, go back to the last committed offsets so
@@ -83,32 +187,7 @@ class EventConsumer:
             else:
                 self.consumer.seek(tp, committed)
 
-    def _consume(self, record, outcome: Outcome) -> None:
-        try:
-            event = CloudEvent.from_record(record.headers, record.value)
-        except EnvelopeError as exc:
-            self._dead_letter(record, f"unreadable envelope: {exc}")
-            outcome.dead_lettered += 1
-            return
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            outcome.skipped += 1  # not ours to handle: unknown types are ignored
-            return
-        key = f"{self.group}|{event.source}|{event.id}"
-        if self.processed.objects(pk=key).only("id").first() is not None:
-            outcome.skipped += 1
-            return
-        error = self._handle_with_retries(handler, event)
-        if error is not None:
-            self._dead_letter(record, error)
-            outcome.dead_lettered += 1
-        try:
-            self.processed(pk=key, type=event.type).save(force_insert=True)
-        except DuplicateKeyError:
-            pass  # another member of the group got there first after a rebalance
-        outcome.handled += error is None
-
-    def _handle_with_retries(self, handler: Handler, event: CloudEvent) -> str | None:
+    def _handle_with_retries(self, handler: Callable[[CloudEvent], None], event: CloudEvent) -> str | None:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 handler(event)

@@ -2,24 +2,33 @@
 
 A Document that emits events embeds its pending events (``outbox``), written
 by the very same single-document insert or update as the change itself: both
-land or neither does. After the write, a pointer to the document is bumped in
-the service's small ``outbox_pointers`` collection, so the relay finds pending
-work without scanning the big collections (FerretDB on SQLite serves only
-``_id`` lookups from an index). A crash between the write and the pointer
-leaves the events in the document, where the relay's periodic sweep finds them.
+land or neither does. Just before that write, a pointer naming the document
+and the events is inserted into the service's small ``outbox_pointers``
+collection, so the relay finds pending work by an indexed query instead of
+scanning the big collections. A writer that dies between its pointer and its
+write leaves a pointer to nothing, which the relay drops after a grace period;
+it never leaves events without a pointer.
 
-The relay publishes a document's events in order and removes each one only
-after the broker has acknowledged it, so a crash between the two re-sends
-(consumers dedupe on ``ce_source`` + ``ce_id``) and never loses.
+The relay publishes every pending event of the documents it is pointed at, in
+order, waits for the broker's acknowledgements once for the whole batch, then
+removes exactly the acknowledged events, one write per document. A relay that
+dies between publishing and removing re-sends (consumers dedupe on
+``ce_source`` + ``ce_id``) and never loses. With several workers of a service
+running, one holds the relay's lease and the others stand by.
 """
 from __future__ import annotations
 
 import logging
-import time
+import os
+import socket
 import uuid
+from collections import deque
+from datetime import timedelta, timezone
 
+from bson import ObjectId
 from mongoengine import DictField, Document, EmbeddedDocument, EmbeddedDocumentField, ListField, StringField
 from mongoengine.connection import get_db
+from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from .catalog import EventType
@@ -28,7 +37,7 @@ from .envelope import CloudEvent, isoformat, utcnow
 log = logging.getLogger(__name__)
 
 POINTERS = "outbox_pointers"
-
+LEASES = "outbox_leases"
 
 class PendingEvent(EmbeddedDocument):
     id = StringField(required=True)
@@ -52,15 +61,19 @@ class OutboxDocument(Document):
 
     def record(self, event_type: EventType, data: dict) -> PendingEvent:
         """Add an event to an unsaved document: the insert carries it."""
+        if self.pk is None:
+            self.pk = ObjectId()  # the pointer names the document before it is written
         pending = pending_event(event_type, str(self.pk), data)
         self.outbox.append(pending)
+        self._unannounced = [*getattr(self, "_unannounced", []), pending.id]
         return pending
 
     def save(self, *args, **kwargs):
-        result = super().save(*args, **kwargs)
-        if self.outbox:
-            announce(type(self), self.pk)
-        return result
+        unannounced = getattr(self, "_unannounced", None)
+        if unannounced:
+            announce(type(self), self.pk, unannounced)
+            self._unannounced = []
+        return super().save(*args, **kwargs)
 
     @classmethod
     def update_with_event(cls, pk, event_type: EventType, data: dict, conditions: dict | None = None,
@@ -73,9 +86,10 @@ class OutboxDocument(Document):
     def update_with_events(cls, pk, events: list[tuple[EventType, dict]], conditions: dict | None = None,
                            **updates) -> bool:
         pending = [pending_event(event_type, str(pk), data) for event_type, data in events]
+        pointer = announce(cls, pk, [p.id for p in pending])
         changed = cls.objects(pk=pk, **(conditions or {})).update_one(push_all__outbox=pending, **updates)
-        if changed:
-            announce(cls, pk)
+        if not changed:
+            _pointers(cls).delete_one({"_id": pointer})  # nothing was written: nothing to relay
         return bool(changed)
 
 
@@ -89,24 +103,62 @@ def _pointers(document: type[OutboxDocument]):
     return get_db(document._meta["db_alias"])[POINTERS]
 
 
-def announce(document: type[OutboxDocument], pk) -> None:
-    """Bump the document's pointer after its events were written."""
-    collection = document._get_collection_name()
-    pointer = {"_id": f"{collection}:{pk}"}
-    update = {"$inc": {"seq": 1}, "$set": {"collection": collection, "doc_id": pk}}
-    try:
-        _pointers(document).update_one(pointer, update, upsert=True)
-    except DuplicateKeyError:  # a concurrent first upsert created it
-        _pointers(document).update_one(pointer, update)
+def _pointer(document: type[OutboxDocument], pk, event_ids: list[str]) -> dict:
+    now = utcnow()
+    return {"_id": ObjectId(), "collection": document._get_collection_name(), "doc_id": pk, "events": event_ids,
+            "at": now, "due": now, "tries": 0}
 
 
-def announce_new(document: type[OutboxDocument], pks: list) -> None:
-    """Pointers for freshly inserted documents, in one round trip (bulk imports)."""
-    collection = document._get_collection_name()
-    if pks:
-        _pointers(document).insert_many(
-            [{"_id": f"{collection}:{pk}", "seq": 1, "collection": collection, "doc_id": pk} for pk in pks],
-            ordered=False)
+def announce(document: type[OutboxDocument], pk, event_ids: list[str]) -> ObjectId:
+    """Insert the pointer for events about to be written to one document (call before the write)."""
+    pointer = _pointer(document, pk, event_ids)
+    _pointers(document).insert_one(pointer)
+    return pointer["_id"]
+
+
+def announce_many(document: type[OutboxDocument], documents: list[OutboxDocument]) -> dict:
+    """Pointers for a batch of documents about to be inserted (bulk imports), in one round trip;
+    returns each document's pointer id, for ``withdraw`` if its insert fails."""
+    pointers = {doc.pk: _pointer(document, doc.pk, [e.id for e in doc.outbox]) for doc in documents if doc.outbox}
+    if pointers:
+        _pointers(document).insert_many(list(pointers.values()), ordered=False)
+    return {pk: pointer["_id"] for pk, pointer in pointers.items()}
+
+
+def withdraw(document: type[OutboxDocument], pointer_ids: list) -> None:
+    """Remove pointers whose write did not happen (e.g. a duplicate refused by a unique index)."""
+    if pointer_ids:
+        _pointers(document).delete_many({"_id": {"$in": pointer_ids}})
+
+
+def ensure_outbox_indexes(document: type[OutboxDocument]) -> None:
+    _pointers(document).create_index([("due", ASCENDING)])
+
+
+class RelayLease:
+    """At most one relay per service publishes at a time: the holder renews a
+    lease document; another worker takes over once it has run out."""
+
+    def __init__(self, document: type[OutboxDocument], ttl: float = 10.0):
+        self.collection = get_db(document._meta["db_alias"])[LEASES]
+        self.ttl = timedelta(seconds=ttl)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._held_until = None
+
+    def hold(self) -> bool:
+        now = utcnow()
+        if self._held_until is not None and now < self._held_until - self.ttl / 2:
+            return True
+        until = now + self.ttl
+        try:
+            result = self.collection.update_one(
+                {"_id": "relay", "$or": [{"holder": self.holder}, {"until": {"$lt": now}}]},
+                {"$set": {"holder": self.holder, "until": until}}, upsert=True)
+            held = result.matched_count > 0 or result.upserted_id is not None
+        except DuplicateKeyError:  # someone else holds it
+            held = False
+        self._held_until = until if held else None
+        return held
 
 
 class OutboxRelay:
@@ -115,8 +167,8 @@ class OutboxRelay:
     go to a topic of their own)."""
 
     def __init__(self, producer, source: str, topic: str, documents: list[type[OutboxDocument]],
-                 batch_size: int = 200, send_timeout: float = 30.0, sweep_interval: float = 300.0,
-                 routes: dict[str, str] | None = None):
+                 batch_size: int = 200, send_timeout: float = 30.0, routes: dict[str, str] | None = None,
+                 grace: float = 60.0, lease: bool = False):
         self.producer = producer
         self.source = source
         self.topic = topic
@@ -125,79 +177,104 @@ class OutboxRelay:
         self._any = documents[0] if documents else None  # all share the service's database
         self.batch_size = batch_size
         self.send_timeout = send_timeout
-        self.sweep_interval = sweep_interval
-        self._last_sweep = None
+        self.grace = timedelta(seconds=grace)
+        self.lease = RelayLease(self._any) if lease and self._any else None
+        # events this relay published lately: a pointer to events another pointer's round already
+        # published can go at once instead of after the grace period
+        self._recent = deque(maxlen=100_000)
+        self._recent_ids: set[str] = set()
 
     def run_once(self) -> int:
         """Publish what is pending now; returns how many events were published."""
-        if not self.documents:
+        if not self.documents or (self.lease is not None and not self.lease.hold()):
             return 0
-        if self._last_sweep is None or time.monotonic() - self._last_sweep > self.sweep_interval:
-            self.sweep()
-        pointers = list(_pointers(self._any).find({}).limit(self.batch_size))
-        work = []  # (pointer, document class, raw document)
+        pointers = list(_pointers(self._any).find({"due": {"$lte": utcnow()}}).sort("due", ASCENDING)
+                        .limit(self.batch_size))
+        if not pointers:
+            return 0
+        pending = self._load(pointers)
+        acked = self._publish(pending)
+        self._remove(pending, acked)
+        self._remember(acked)
+        self._settle(pointers, pending)
+        return len(acked)
+
+    def _remember(self, acked: set[str]) -> None:
+        for event_id in acked:
+            if len(self._recent) == self._recent.maxlen:
+                self._recent_ids.discard(self._recent[0])
+            self._recent.append(event_id)
+            self._recent_ids.add(event_id)
+
+    def _load(self, pointers: list[dict]) -> dict:
+        """The pending events of every document the pointers name: {(collection, id): [event, ...]}."""
+        wanted: dict[str, list] = {}
         for pointer in pointers:
-            document = self.documents.get(pointer.get("collection"))
-            if document is None:
-                continue
-            raw = document._get_collection().find_one({"_id": pointer["doc_id"]}, {"outbox": 1})
-            work.append((pointer, document, raw))
-        return self._publish(work)
+            if pointer.get("collection") in self.documents:
+                wanted.setdefault(pointer["collection"], []).append(pointer["doc_id"])
+        pending = {}
+        for collection, ids in wanted.items():
+            for raw in self.documents[collection]._get_collection().find({"_id": {"$in": list(set(ids))}},
+                                                                          {"outbox": 1}):
+                if raw.get("outbox"):
+                    pending[(collection, raw["_id"])] = list(raw["outbox"])
+        return pending
 
-    def sweep(self) -> int:
-        """Re-announce documents holding events without a pointer (a writer
-        crashed between its write and the pointer). Scans; runs rarely."""
-        found = 0
-        for document in self.documents.values():
-            for raw in document._get_collection().find({"outbox.0": {"$exists": True}}, {"_id": 1}):
-                announce(document, raw["_id"])
-                found += 1
-        self._last_sweep = time.monotonic()
-        if found:
-            log.info("outbox sweep re-announced documents", extra={"count": found})
-        return found
-
-    def _publish(self, work) -> int:
-        published = 0
-        queues, done = {}, []
-        for pointer, document, raw in work:
-            events = list((raw or {}).get("outbox") or [])
-            if events:
-                queues[pointer["_id"]] = (pointer, document, events)
-            else:
-                done.append(pointer)
-        # Round k sends the k-th pending event of every document whose earlier
-        # events all succeeded: per-key order holds and documents go in parallel.
-        while queues:
-            futures = {}
-            for key, (pointer, document, events) in queues.items():
-                event = PendingEvent._from_son(events[0]).to_cloudevent(self.source)
+    def _publish(self, pending: dict) -> set[str]:
+        """Send every event, each document's in order, wait once; returns the acknowledged event ids
+        (for each document, the events before its first failure)."""
+        futures = []
+        for key, events in pending.items():
+            for raw in events:
+                event = PendingEvent._from_son(raw).to_cloudevent(self.source)
                 k, headers, value = event.to_record()
-                topic = self.routes.get(event.type, self.topic)
-                futures[key] = self.producer.send(topic, key=k, value=value, headers=headers)
-            self.producer.flush(timeout=self.send_timeout)
-            next_queues = {}
-            for key, future in futures.items():
-                pointer, document, events = queues[key]
-                try:
-                    future.get(timeout=self.send_timeout)
-                except Exception as exc:
-                    log.warning("outbox publish failed", extra={"doc": key, "error": str(exc)})
-                    continue
-                self._remove(document, pointer["doc_id"], events[0])
-                published += 1
-                if len(events) > 1:
-                    next_queues[key] = (pointer, document, events[1:])
-                else:
-                    done.append(pointer)
-            queues = next_queues
-        for pointer in done:
-            # Only if no writer bumped it since we read it: their events come next round.
-            _pointers(self._any).delete_one({"_id": pointer["_id"], "seq": pointer["seq"]})
-        return published
+                futures.append((key, raw["id"], self.producer.send(self.routes.get(event.type, self.topic),
+                                                                   key=k, value=value, headers=headers)))
+        self.producer.flush(timeout=self.send_timeout)
+        acked, failed = set(), set()
+        for key, event_id, future in futures:
+            if key in failed:
+                continue
+            try:
+                future.get(timeout=self.send_timeout)
+                acked.add(event_id)
+            except Exception as exc:
+                failed.add(key)
+                log.warning("outbox publish failed", extra={"doc": str(key[1]), "error": str(exc)})
+        return acked
 
-    @staticmethod
-    def _remove(document: type[OutboxDocument], doc_id, event: dict) -> None:
-        """Pull exactly the event that was acknowledged (idempotent: a second
-        relay pulling the same event changes nothing)."""
-        document._get_collection().update_one({"_id": doc_id}, {"$pull": {"outbox": event}})
+    def _remove(self, pending: dict, acked: set[str]) -> None:
+        """Pull exactly the acknowledged events, one write per document (idempotent: pulling an
+        event a second relay already pulled changes nothing)."""
+        by_collection: dict[str, list] = {}
+        for (collection, doc_id), events in pending.items():
+            done = [raw for raw in events if raw["id"] in acked]
+            if done:
+                by_collection.setdefault(collection, []).append(
+                    UpdateOne({"_id": doc_id}, {"$pullAll": {"outbox": done}}))
+        for collection, updates in by_collection.items():
+            self.documents[collection]._get_collection().bulk_write(updates, ordered=False)
+
+    def _settle(self, pointers: list[dict], pending: dict) -> None:
+        """Drop the pointers whose events went out (or whose write never landed: past the grace
+        period); look again later at the others."""
+        now = utcnow()
+        present = {raw["id"] for events in pending.values() for raw in events}
+        operations = []
+        for pointer in pointers:
+            events = pointer.get("events") or []
+            if events and all(e in self._recent_ids for e in events):
+                operations.append(DeleteOne({"_id": pointer["_id"]}))
+            elif not any(e in present for e in events) and now - _aware(pointer["at"]) > self.grace:
+                operations.append(DeleteOne({"_id": pointer["_id"]}))  # published long ago, or never written
+            else:  # not yet written, or its publishing failed: back off
+                tries = pointer.get("tries", 0) + 1
+                delay = timedelta(seconds=min(0.25 * 2 ** tries, 30.0))
+                operations.append(UpdateOne({"_id": pointer["_id"]},
+                                            {"$set": {"due": now + delay, "tries": tries}}))
+        if operations:
+            _pointers(self._any).bulk_write(operations, ordered=False)
+
+
+def _aware(moment):
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -198,3 +198,57 @@ def test_read_models_keep_the_newest_version_whatever_the_order(settings_for):
     assert upsert_if_newer(MemberView, "m1", 3, {"status": "left"})
     view = MemberView.objects(pk="m1").first()
     assert (view.status, view.version) == ("left", 3) and MemberView.objects.count() == 1, [d.to_mongo() for d in MemberView.objects]
+
+
+def test_a_batch_that_fails_is_handled_event_by_event_and_only_the_poison_is_dead_lettered(settings_for):
+    from shared import db
+    from shared.events.consumer import Batched
+
+    settings = settings_for("events")
+    db.connect(settings)
+    topic = settings.topic("batch-test.v1")
+    dlq = dlq_topic(topic, settings.group_id)
+    kafka_clients.ensure_topics(settings, [topic, dlq], partitions=1)
+    batches, singles = [], []
+
+    def many(events):
+        if any(e.data.get("poison") for e in events):
+            raise ValueError("one bad apple")
+        batches.append([e.data["n"] for e in events])
+
+    def one(event):
+        if event.data.get("poison"):
+            raise ValueError("cannot handle this one")
+        singles.append(event.data["n"])
+
+    repeated = CloudEvent(type="t.b", source="/t", subject="a", data={"n": 0})
+    _publish(settings, topic, [repeated, repeated] + [CloudEvent(type="t.b", source="/t", subject="a", data={"n": n})
+                                                      for n in (1, 2)])
+    consumer = _consumer(settings, topic, {"t.b": Batched(one=one, many=many)})
+    _poll_until(consumer, lambda: sum(map(len, batches)) >= 3)
+    assert sorted(n for batch in batches for n in batch) == [0, 1, 2]  # the repeat was dropped in the poll
+    _publish(settings, topic, [CloudEvent(type="t.b", source="/t", subject="a", data={"n": 3}),
+                               CloudEvent(type="t.b", source="/t", subject="a", data={"poison": True}),
+                               CloudEvent(type="t.b", source="/t", subject="a", data={"n": 4})])
+    _poll_until(consumer, lambda: len(singles) >= 2)
+    consumer.consumer.close()
+    assert singles == [3, 4]
+    dead = read_topic(settings.kafka_bootstrap, dlq, 1)
+    assert "ValueError: cannot handle this one" in dict(dead[0].headers)["dlq_error"].decode()
+
+
+def test_processed_ids_are_forgotten_after_the_retention_window(settings_for):
+    from datetime import timedelta
+
+    from shared import db
+    from shared.events.consumer import forget_processed
+    from shared.events.envelope import utcnow
+
+    settings = settings_for("welfare")
+    db.connect(settings)
+    processed = processed_document(settings.service)
+    processed.ensure_indexes()
+    processed(pk="old", handled_at=utcnow() - timedelta(days=15)).save(force_insert=True)
+    processed(pk="recent", handled_at=utcnow() - timedelta(days=13)).save(force_insert=True)
+    assert forget_processed(processed, timedelta(days=14)) == 1
+    assert [p.pk for p in processed.objects] == ["recent"]
