@@ -94,7 +94,11 @@ class Member(OutboxDocument):
     created_at = DateTimeField(default=utcnow)
     version = IntField(default=1)
 
-    meta = {"db_alias": ALIAS, "collection": "members", "indexes": ["org_path", "org_id"]}
+    # org_path leads for MongoDB's compound scans; the (field, id) keys serve sorted pages on engines
+    # that walk one btree in order (the local FerretDB on PostgreSQL)
+    meta = {"db_alias": ALIAS, "collection": "members",
+            "indexes": ["org_path", "org_id", ("org_path", "status", "-joined_at"), ("org_path", "name"),
+                        "employment_type", ("joined_at", "id"), ("name", "id")]}
 
 
 class Transfer(OutboxDocument):
@@ -117,7 +121,8 @@ class Transfer(OutboxDocument):
     completed = BooleanField(default=False)  # the member's organisation has changed
     version = IntField(default=1)
 
-    meta = {"db_alias": ALIAS, "collection": "transfers", "indexes": ["member_id", "status"]}
+    meta = {"db_alias": ALIAS, "collection": "transfers",
+            "indexes": ["member_id", "status", "from_org_path", "to_org_path", ("status", "expires_at")]}
 
 
 class Payment(EmbeddedDocument):
@@ -175,7 +180,8 @@ class Review(OutboxDocument):
     note = StringField()
     version = IntField(default=1)
 
-    meta = {"db_alias": ALIAS, "collection": "reviews", "indexes": ["member_id", "status", "org_path"]}
+    meta = {"db_alias": ALIAS, "collection": "reviews",
+            "indexes": ["member_id", ("org_path", "status", "opened_at"), ("opened_at", "id")]}
 
 
 class OrgStats(Document):
@@ -227,7 +233,7 @@ class ImportJob(Document):
     errors = ListField(EmbeddedDocumentField(ImportError_))  # the first MAX_REPORTED, in line order
     failure = StringField()
 
-    meta = {"db_alias": ALIAS, "collection": "import_jobs", "indexes": ["status"]}
+    meta = {"db_alias": ALIAS, "collection": "import_jobs", "indexes": ["status", "org_path"]}
 
 
 class ImportChunk(Document):

@@ -55,3 +55,31 @@ def test_only_six_months_without_dues_and_without_union_life_opens_a_review(memb
     assert members.post(f"/api/v1/reviews/{review.pk}/resolve", json={"outcome": "good_reason"},
                         headers=bearer("admin", tree["b"])).status_code == 404
     assert Member.objects(pk=silent).first().status == "active"
+
+
+def test_review_lists_page_through_every_review_oldest_first(members, tree, bearer):
+    import base64
+    import json
+    from datetime import timedelta
+
+    org = tree["a"]
+    start = datetime(2026, 7, 1, tzinfo=timezone.utc)
+    for n in range(25):
+        Review(id=f"m{n:02d}:2026-07", member_id=f"m{n:02d}", member_name=f"会员{n}", org_id=org,
+               org_path=[tree["fed"], tree["industry"], org], evaluated_month="2026-07", window=["2026-01"],
+               opened_at=start + timedelta(minutes=n % 7)).save(force_insert=True)
+    admin = bearer("admin", org)
+    seen, cursor = [], None
+    while True:
+        response = members.get("/api/v1/reviews?limit=10" + (f"&cursor={cursor}" if cursor else ""), headers=admin)
+        assert response.status_code == 200, response.json
+        seen += response.json["items"]
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 25 and len({r["id"] for r in seen}) == 25
+    assert [r["opened_at"] for r in seen] == sorted(r["opened_at"] for r in seen)
+    # a cursor is two plain values; one carrying a query operator is refused, not obeyed
+    forged = base64.urlsafe_b64encode(json.dumps([{"$ne": None}, "m00:2026-07"]).encode()).decode().rstrip("=")
+    refused = members.get(f"/api/v1/reviews?cursor={forged}", headers=admin)
+    assert refused.status_code == 422 and "cursor" in refused.json["error"]["fields"]

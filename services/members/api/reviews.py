@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.events.envelope import utcnow
-from shared.pagination import PageArgs, page_schema
+from shared.pagination import SortedPageArgs, page_schema, sorted_page
 from shared.scope import require_role
 from shared.web import ApiError
 
@@ -35,7 +35,7 @@ class ReviewSchema(Schema):
     note = fields.String(allow_none=True)
 
 
-class ReviewArgs(PageArgs):
+class ReviewArgs(SortedPageArgs):
     org_id = fields.String(validate=validate.Length(min=1, max=64))
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "resolved"]))
 
@@ -67,12 +67,8 @@ class Reviews(MethodView):
     def get(self, args):
         """Reviews in a subtree (default: the caller's organisation), oldest first."""
         org = subtree_root(args.get("org_id"))
-        rows = sorted(Review.objects(org_path=str(org.pk), status=args["status"]), key=lambda r: r.pk)
-        if args.get("cursor"):
-            rows = [r for r in rows if r.pk > args["cursor"]]
-        page = rows[: args["limit"]]
-        return {"items": [review_out(r) for r in page],
-                "next_cursor": page[-1].pk if len(rows) > args["limit"] else None}
+        queryset = Review.objects(org_path=str(org.pk), status=args["status"])
+        return sorted_page(queryset, args, review_out, "opened_at", descending=False, is_datetime=True)
 
 
 @blp.route("/<path:review_id>/resolve")

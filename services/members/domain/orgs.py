@@ -75,9 +75,11 @@ def moved_path(path: list[str], old_prefix: list[str], new_prefix: list[str]) ->
     return [*new_prefix, *path[len(old_prefix):]]
 
 
-def check_can_close(active_members: int) -> None:
+def check_can_close(active_members: int, counted_up_to: int = 100) -> None:
+    """``active_members`` is counted up to ``counted_up_to``: beyond that the message says "or more"."""
     if active_members:
-        raise DomainError("status", f"the organisation still has {active_members} active members")
+        more = " or more" if active_members >= counted_up_to else ""
+        raise DomainError("status", f"the organisation still has {active_members}{more} active members")
 
 
 # --- unified social credit code (GB 32100-2015) ------------------------------
