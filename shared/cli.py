@@ -51,13 +51,28 @@ def infra():
     click.echo(f"ferretdb:   {ferretdb.binary()}")
 
 
-def _port(name: str, default: int) -> int:
+def _int_env(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
+
+
+def _worker_counts(values: tuple[str, ...]) -> dict[str, int]:
+    counts = {}
+    for value in values:
+        service, _, count = value.partition("=")
+        if service not in ("members", "events", "welfare", "notify") or not count.isdigit() or not 1 <= int(count) <= 6:
+            raise click.BadParameter(f"{value!r}: expected SERVICE=N with N from 1 to 6 (topics have 6 partitions)")
+        counts[service] = int(count)
+    return counts
 
 
 @cli.command()
 @click.option("--no-seed", is_flag=True, help="do not create the demo federation")
-def run(no_seed):
+@click.option("--workers", "workers", multiple=True, metavar="SERVICE=N",
+              default=lambda: [v for v in os.environ.get("GONGHUI_WORKERS", "").split(",") if v],
+              help="worker processes of a service, e.g. --workers notify=2 ($GONGHUI_WORKERS, comma-separated)")
+@click.option("--web-workers", default=lambda: _int_env("GONGHUI_WEB_WORKERS", 2), type=click.IntRange(1, 16),
+              show_default="$GONGHUI_WEB_WORKERS or 2", help="gunicorn workers per service")
+def run(no_seed, workers, web_workers):
     """Run everything locally: Kafka, FerretDB and the four services."""
     from .localinfra.seed import seed_demo
     from .localinfra.stack import DEFAULT_PORTS, SERVICES, Stack
@@ -65,10 +80,12 @@ def run(no_seed):
     data_dir = Path(os.environ.get("GONGHUI_DATA_DIR") or ".data").resolve()
     stack = Stack(
         data_dir=data_dir,
-        kafka_port=_port("GONGHUI_KAFKA_PORT", 9092),
-        controller_port=_port("GONGHUI_KAFKA_CONTROLLER_PORT", 9093),
-        mongo_port=_port("GONGHUI_MONGO_PORT", 27017),
-        ports={s: _port(f"GONGHUI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
+        kafka_port=_int_env("GONGHUI_KAFKA_PORT", 9092),
+        controller_port=_int_env("GONGHUI_KAFKA_CONTROLLER_PORT", 9093),
+        mongo_port=_int_env("GONGHUI_MONGO_PORT", 27017),
+        ports={s: _int_env(f"GONGHUI_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()},
+        web_workers=web_workers,
+        worker_counts=_worker_counts(tuple(workers)),
     )
     stopping = []
 

@@ -53,7 +53,7 @@ def consumer(settings: Settings, topics: list[str], timeout: float = 30.0) -> Ka
     return client
 
 
-def ensure_topics(settings: Settings, topics: list[str], partitions: int = 3, timeout: float = 30.0) -> None:
+def ensure_topics(settings: Settings, topics: list[str], partitions: int = 6, timeout: float = 30.0) -> None:
     """Create missing topics and wait until every partition has a leader: a
     consumer that joins its group before then is assigned nothing for the
     topic until its next metadata refresh."""

@@ -63,8 +63,7 @@ offsets.topic.num.partitions=5
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
-log.retention.hours=-1
-log.flush.interval.messages=1
+log.retention.hours=168
 """
 
 
@@ -82,7 +81,7 @@ class KafkaNode:
     data_dir: Path
     port: int
     controller_port: int
-    partitions: int = 3
+    partitions: int = 6  # as in compose: up to six workers of a service share a topic
     heap: str = "512m"
     child: Child | None = None
 

@@ -51,6 +51,7 @@ class Stack:
     mongo_port: int = 27017
     ports: dict = field(default_factory=lambda: dict(DEFAULT_PORTS))
     web_workers: int = 2
+    worker_counts: dict = field(default_factory=dict)  # service -> worker processes (default 1)
     extra_env: dict = field(default_factory=dict)
     kafka: KafkaNode | None = None
     ferret: FerretDB | None = None
@@ -83,17 +84,20 @@ class Stack:
         self.webs[service] = child
         return child
 
-    def start_worker(self, service: str) -> Child:
+    def start_worker(self, service: str, replica: int = 1) -> Child:
+        """Worker processes of one service share its consumed partitions; one of them relays."""
+        name = service if replica == 1 else f"{service}#{replica}"
         argv = [sys.executable, "-m", f"services.{service}.worker"]
-        child = Child.start(f"{service}-worker", argv, self.data_dir / "logs" / f"{service}-worker.log",
+        child = Child.start(f"{name}-worker", argv, self.data_dir / "logs" / f"{name.replace('#', '-')}-worker.log",
                             env=self.env())
-        self.workers[service] = child
+        self.workers[name] = child
         return child
 
     def start_services(self, services=SERVICES, timeout: float = 60) -> None:
         for service in services:
             self.start_web(service)
-            self.start_worker(service)
+            for replica in range(1, self.worker_counts.get(service, 1) + 1):
+                self.start_worker(service, replica)
         for service in services:
             self.wait_ready(service, timeout)
 

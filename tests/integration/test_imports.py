@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from services.members import imports
-from services.members.documents import Member
+from services.members.documents import ImportJob, Member
 from tests.helpers import id_number
 
 pytestmark = pytest.mark.integration
@@ -96,3 +96,15 @@ def test_bad_files_and_scope(members, tree, bearer):
                            content_type="multipart/form-data")
     assert no_file.status_code == 422 and "file" in no_file.json["error"]["fields"]
     assert members.get(f"/api/v1/imports/{missing_column['id']}", headers=bearer("admin", tree["b"])).status_code == 404
+
+
+def test_rosters_may_be_large_uploads_while_other_bodies_stay_small(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    big = csv_bytes(roster(60_000))  # about 3.4 MB, over the 2 MiB that bounds every other body
+    assert len(big) > 3 * 2**20
+    accepted = upload(members, admin, tree["a"], big, "roster.csv")
+    assert accepted.status_code == 202, accepted.json
+    assert ImportJob.objects(pk=accepted.json["id"]).first().size == len(big)
+    refused = members.post("/api/v1/members", data=b"{" + b" " * (3 * 2**20) + b"}", headers=admin,
+                           content_type="application/json")
+    assert refused.status_code == 413 and refused.json["error"]["code"] == "too_large"

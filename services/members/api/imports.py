@@ -1,6 +1,7 @@
 """Roster imports over HTTP: upload a CSV or XLSX file, then follow the job."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -61,6 +62,12 @@ def job_out(job: ImportJob) -> dict:
 
 def _visible(who):
     return lambda job: (who.has("admin") or who.has("operator")) and who.can_see(job.org_path)
+
+
+@blp.before_request
+def _room_for_rosters():
+    """Rosters are the one upload allowed past the platform's 2 MiB body limit (multipart adds a little)."""
+    request.max_content_length = imports.MAX_FILE_BYTES + 2**20
 
 
 @blp.route("")
