@@ -153,3 +153,17 @@ def test_service_queries_are_answered_from_indexes(big, infra, query, sort):
     plan = _plan(big, query, sort, 21)
     assert "Index" in plan and "Seq Scan" not in plan, plan
     assert len(list(big.find(query, sort=sort, limit=21))) == len(_oracle(big, query, sort, 21))
+
+
+def test_one_update_command_may_hold_more_statements_than_the_pool_has_connections(infra, namespace):
+    """FerretDB kept each statement's query open until the command ended: 120 statements waited
+    forever for the 51st connection."""
+    from pymongo import UpdateOne
+
+    client = MongoClient(infra.ferret.url, socketTimeoutMS=30_000)
+    coll = client[namespace + "bulk"]["things"]
+    coll.insert_many([{"_id": i, "n": 0} for i in range(120)])
+    result = coll.bulk_write([UpdateOne({"_id": i}, {"$inc": {"n": 1}}) for i in range(120)], ordered=False)
+    assert result.modified_count == 120
+    client.drop_database(namespace + "bulk")
+    client.close()
