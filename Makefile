@@ -46,10 +46,10 @@ test-e2e: infra
 test-docker: $(STAMP)
 	$(PYTEST) tests/docker
 
+# The benchmark suite (about 15 minutes): every performance goal beside its
+# baseline from the same run, printed as one table (also bench/last-run.md).
 bench: infra
-	$(BIN)/python bench/welcome_throughput.py
-	$(BIN)/python bench/import_roster.py
-	$(BIN)/python bench/stats_dashboard.py
+	$(BIN)/python -m bench
 
 compose-config:
 	@if docker compose version >/dev/null 2>&1; then docker compose config --quiet; \

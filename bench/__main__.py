@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from pymongo import MongoClient
 
@@ -275,7 +276,7 @@ def staff_queries(report, stack, fed, members_db, notify_db, secret, branch, oth
     measure("member by card number, in the 35,000-member branch", staff,
             [f"/api/v1/members?org_id={branch}&card_no={rng.choice(members)['card_no']}" for _ in range(n)])
     measure("members by name prefix, sorted by name", staff,
-            [f"/api/v1/members?org_id={branch}&sort=name&name={rng.choice(members)['name'][:4]}"
+            [f"/api/v1/members?org_id={branch}&sort=name&name={quote(rng.choice(members)['name'][:4])}"
              for _ in range(n)])
     cursors = _walk(staff, f"/api/v1/members?org_id={branch}&status=active&employment_type=migrant&limit=20", 10)
     measure("active migrant workers in the branch, newest first, pages 1–10", staff, cursors * (n // len(cursors)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import stat
@@ -14,6 +15,8 @@ from pathlib import Path
 from .cache import REPO_ROOT, cache_dir
 from .postgres import Postgres
 from .process import Child, require_free, wait_for_port
+
+log = logging.getLogger(__name__)
 
 FERRETDB_VERSION = "1.24.2"
 GO_MODULE = REPO_ROOT / "deploy" / "ferretdb"
@@ -90,7 +93,8 @@ class FerretDB:
     child: Child | None = None
 
     def __post_init__(self):
-        self.backend = self.backend or os.environ.get("GONGHUI_FERRETDB_BACKEND", "postgresql")
+        self._chosen = self.backend or os.environ.get("GONGHUI_FERRETDB_BACKEND", "")
+        self.backend = self._chosen or "postgresql"
         if self.backend not in ("postgresql", "sqlite"):
             raise ValueError(f"unknown FerretDB backend {self.backend!r}")
 
@@ -102,14 +106,24 @@ class FerretDB:
         exe = binary()
         require_free(self.port, "ferretdb")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        argv = [str(exe), f"--listen-addr=127.0.0.1:{self.port}", "--log-level=warn", f"--handler={self.backend}"]
+        argv = [str(exe), f"--listen-addr=127.0.0.1:{self.port}", "--log-level=warn"]
         if self.backend == "postgresql":
-            self.postgres = Postgres(self.data_dir / "postgres").start(timeout)
+            try:
+                self.postgres = Postgres(self.data_dir / "postgres").start(timeout)
+            except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+                if self._chosen:
+                    raise
+                # A machine that cannot run PostgreSQL still runs everything, only without indexes.
+                log.warning("PostgreSQL could not start (%s); FerretDB falls back to SQLite, which scans "
+                            "every query but _id lookups", exc)
+                self.backend = "sqlite"
+                return self.start(timeout)
             argv.append(f"--postgresql-url={self.postgres.url}")
         else:
             sqlite_dir = self.data_dir / "sqlite"
             sqlite_dir.mkdir(parents=True, exist_ok=True)
             argv.append(f"--sqlite-url=file:{sqlite_dir}/")
+        argv.append(f"--handler={self.backend}")
         self.child = Child.start("ferretdb", argv, self.data_dir / "ferretdb.log")
         wait_for_port("127.0.0.1", self.port, self.child.proc, timeout, "ferretdb")
         self._wait_ready(timeout)

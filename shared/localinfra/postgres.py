@@ -118,8 +118,12 @@ class Postgres:
             self._init(bin_dir, cluster)
         argv = _as_server_user([str(bin_dir / "postgres"), "-D", str(cluster), "-p", str(self.port)])
         self.child = Child.start("postgres", argv, self.data_dir / "postgres.log")
-        wait_for_port("127.0.0.1", self.port, self.child.proc, timeout, "postgres")
-        self._wait_ready(timeout)
+        try:
+            wait_for_port("127.0.0.1", self.port, self.child.proc, timeout, "postgres")
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _init(self, bin_dir: Path, cluster: Path) -> None:

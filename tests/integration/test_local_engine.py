@@ -149,6 +149,8 @@ def big(infra, namespace):
     ({"_id": {"$in": [ObjectId(), ObjectId()]}}, None),
 ])
 def test_service_queries_are_answered_from_indexes(big, infra, query, sort):
+    if infra.ferret.backend != "postgresql":
+        pytest.skip(f"FerretDB runs on {infra.ferret.backend} here: PostgreSQL could not start (see the log)")
     infra.ferret.postgres.analyze()
     plan = _plan(big, query, sort, 21)
     assert "Index" in plan and "Seq Scan" not in plan, plan
