@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bson import ObjectId
 from pymongo import InsertOne, MongoClient, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from shared.localinfra.process import Child, free_port, wait_for_port
 
@@ -155,11 +156,15 @@ def raw_notify_consumer(bootstrap: str, topic: str, mongo_url: str, expected: in
         fresh = [(k, json.loads(r.value)) for k, r in zip(keys, records) if k not in seen]
         joined = [data for _, data in fresh if "card_no" in data]
         if joined:
-            db.recipients.bulk_write([UpdateOne({"_id": d["member_id"], "$or": [{"version": {"$lt": d["version"]}},
-                                                                                {"version": {"$exists": False}}]},
-                                                {"$set": {"name": d["name"], "org_path": d["org_path"],
-                                                          "status": d["status"], "version": d["version"]}},
-                                                upsert=True) for d in joined], ordered=False)
+            try:  # new recipients in one insert; the few that exist get a conditional update
+                db.recipients.insert_many([{"_id": d["member_id"], "name": d["name"], "org_path": d["org_path"],
+                                            "status": d["status"], "version": d["version"]} for d in joined],
+                                          ordered=False)
+            except BulkWriteError as exc:
+                db.recipients.bulk_write([UpdateOne({"_id": joined[e["index"]]["member_id"],
+                                                     "version": {"$lt": joined[e["index"]]["version"]}},
+                                                    {"$set": {"status": joined[e["index"]]["status"]}})
+                                          for e in exc.details["writeErrors"]], ordered=False)
             messages = [{"_id": ObjectId(), "dedupe_key": f"welcome|{d['member_id']}", "member_id": d["member_id"],
                          "org_path": d["org_path"], "category": "membership", "title": "欢迎加入工会",
                          "body": f"{d['name']}，您好！", "outbox": [{"id": uuid.uuid4().hex, "data": {}}]}

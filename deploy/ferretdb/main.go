@@ -23,6 +23,8 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // profiles on GONGHUI_FERRETDB_PPROF (host:port), for looking into where time goes
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -70,6 +72,10 @@ func main() {
 	})
 	if err != nil {
 		log.Fatal(err)
+	}
+
+	if addr := os.Getenv("GONGHUI_FERRETDB_PPROF"); addr != "" {
+		go func() { logger.Warn("pprof stopped", "error", http.ListenAndServe(addr, nil)) }()
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

@@ -28,7 +28,7 @@ from datetime import timedelta, timezone
 from bson import ObjectId
 from mongoengine import DictField, Document, EmbeddedDocument, EmbeddedDocumentField, ListField, StringField
 from mongoengine.connection import get_db
-from pymongo import ASCENDING, DeleteOne, UpdateOne
+from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from .catalog import EventType
@@ -94,9 +94,14 @@ class OutboxDocument(Document):
 
 
 def pending_event(event_type: EventType, subject: str, data: dict) -> PendingEvent:
+    return PendingEvent(**pending_event_son(event_type, subject, data))
+
+
+def pending_event_son(event_type: EventType, subject: str, data: dict) -> dict:
+    """A pending event as stored, for bulk paths that write raw documents (validated all the same)."""
     event_type.validate(data)
-    return PendingEvent(id=uuid.uuid4().hex, type=event_type.name, subject=subject,
-                        time=isoformat(utcnow()), dataschema=event_type.dataschema, data=data)
+    return {"id": uuid.uuid4().hex, "type": event_type.name, "subject": subject, "time": isoformat(utcnow()),
+            "dataschema": event_type.dataschema, "data": data}
 
 
 def _pointers(document: type[OutboxDocument]):
@@ -116,10 +121,17 @@ def announce(document: type[OutboxDocument], pk, event_ids: list[str]) -> Object
     return pointer["_id"]
 
 
-def announce_many(document: type[OutboxDocument], documents: list[OutboxDocument]) -> dict:
+def announce_many(document: type[OutboxDocument], documents: list) -> dict:
     """Pointers for a batch of documents about to be inserted (bulk imports), in one round trip;
-    returns each document's pointer id, for ``withdraw`` if its insert fails."""
-    pointers = {doc.pk: _pointer(document, doc.pk, [e.id for e in doc.outbox]) for doc in documents if doc.outbox}
+    ``documents`` are Documents or raw dicts. Returns each document's pointer id, for ``withdraw``
+    if its insert fails."""
+    def ids(doc):
+        return [e["id"] for e in doc["outbox"]] if isinstance(doc, dict) else [e.id for e in doc.outbox]
+
+    def pk(doc):
+        return doc["_id"] if isinstance(doc, dict) else doc.pk
+
+    pointers = {pk(doc): _pointer(document, pk(doc), ids(doc)) for doc in documents if ids(doc)}
     if pointers:
         _pointers(document).insert_many(list(pointers.values()), ordered=False)
     return {pk: pointer["_id"] for pk, pointer in pointers.items()}
@@ -260,20 +272,21 @@ class OutboxRelay:
         period); look again later at the others."""
         now = utcnow()
         present = {raw["id"] for events in pending.values() for raw in events}
-        operations = []
+        done, later = [], []
         for pointer in pointers:
             events = pointer.get("events") or []
             if events and all(e in self._recent_ids for e in events):
-                operations.append(DeleteOne({"_id": pointer["_id"]}))
+                done.append(pointer["_id"])
             elif not any(e in present for e in events) and now - _aware(pointer["at"]) > self.grace:
-                operations.append(DeleteOne({"_id": pointer["_id"]}))  # published long ago, or never written
+                done.append(pointer["_id"])  # published long ago, or never written
             else:  # not yet written, or its publishing failed: back off
                 tries = pointer.get("tries", 0) + 1
                 delay = timedelta(seconds=min(0.25 * 2 ** tries, 30.0))
-                operations.append(UpdateOne({"_id": pointer["_id"]},
-                                            {"$set": {"due": now + delay, "tries": tries}}))
-        if operations:
-            _pointers(self._any).bulk_write(operations, ordered=False)
+                later.append(UpdateOne({"_id": pointer["_id"]}, {"$set": {"due": now + delay, "tries": tries}}))
+        if done:
+            _pointers(self._any).delete_many({"_id": {"$in": done}})
+        if later:
+            _pointers(self._any).bulk_write(later, ordered=False)
 
 
 def _aware(moment):

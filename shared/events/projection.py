@@ -23,18 +23,31 @@ def upsert_if_newer(document: type[Document], pk: str, version: int, fields: dic
 
 
 def upsert_many_if_newer(document: type[Document], items: list[tuple[str, int, dict]]) -> None:
-    """``upsert_if_newer`` for many (pk, version, fields) in one round trip; whatever order they come
-    in, each pk ends with the fields of its highest version."""
-    if not items:
+    """``upsert_if_newer`` for many (pk, version, fields) in two round trips at most; whatever order
+    they come in, each pk ends with the fields of its highest version.
+
+    Most pks are new to the read model (a member just joined): one insert of the newest version of
+    each takes them all; only those that exist already get the conditional updates."""
+    newest: dict[str, tuple[int, dict]] = {}
+    for pk, version, fields in items:
+        if pk not in newest or version > newest[pk][0]:
+            newest[pk] = (version, fields)
+    if not newest:
         return
-    updates = [UpdateOne({"_id": pk, "$or": [{"version": {"$lt": version}}, {"version": {"$exists": False}}]},
-                         {"$set": {**fields, "version": version}}, upsert=True)
-               for pk, version, fields in items]
+    collection = document._get_collection()
     try:
-        document._get_collection().bulk_write(updates, ordered=False)
-    except BulkWriteError as exc:  # duplicate keys: a stored copy was as new or newer
-        if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+        collection.insert_many([{"_id": pk, **fields, "version": version} for pk, (version, fields) in newest.items()],
+                               ordered=False)
+        return
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != 11000 for error in errors):
             raise
+        existing = [list(newest)[error["index"]] for error in errors]
+    collection.bulk_write([UpdateOne({"_id": pk, "$or": [{"version": {"$lt": newest[pk][0]}},
+                                                         {"version": {"$exists": False}}]},
+                                     {"$set": {**newest[pk][1], "version": newest[pk][0]}}) for pk in existing],
+                          ordered=False)
 
 
 def rewrite_paths(document: type[Document], field: str, old_prefix: list[str], new_prefix: list[str]) -> int:

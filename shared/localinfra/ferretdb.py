@@ -54,7 +54,7 @@ def binary() -> Path:
     with open(build / "go.mod", "a") as go_mod:
         go_mod.write(f"\nreplace github.com/FerretDB/FerretDB => {source}\n")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
+    tmp = target.parent / (target.name + ".tmp")
     subprocess.run(["go", "build", "-trimpath", "-o", str(tmp), "."], cwd=build, check=True, env=env)
     tmp.rename(target)
     shutil.rmtree(build, ignore_errors=True)

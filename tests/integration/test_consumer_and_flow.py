@@ -252,3 +252,18 @@ def test_processed_ids_are_forgotten_after_the_retention_window(settings_for):
     processed(pk="recent", handled_at=utcnow() - timedelta(days=13)).save(force_insert=True)
     assert forget_processed(processed, timedelta(days=14)) == 1
     assert [p.pk for p in processed.objects] == ["recent"]
+
+
+def test_batched_read_model_upserts_keep_the_newest_version(settings_for):
+    from services.events.documents import MemberView
+    from shared import db
+    from shared.events.projection import upsert_many_if_newer
+
+    db.connect(settings_for("events"))
+    MemberView._get_collection().insert_many([{"_id": "old", "status": "active", "version": 5},
+                                              {"_id": "stale", "status": "active", "version": 1}])
+    upsert_many_if_newer(MemberView, [("new", 2, {"status": "suspended"}), ("new", 1, {"status": "active"}),
+                                      ("old", 4, {"status": "left"}), ("stale", 3, {"status": "left"}),
+                                      ("stale", 2, {"status": "suspended"})])
+    views = {v.pk: (v.status, v.version) for v in MemberView.objects}
+    assert views == {"new": ("suspended", 2), "old": ("active", 5), "stale": ("left", 3)}

@@ -5,6 +5,7 @@ import csv
 import io
 
 import pytest
+from bson import ObjectId
 from openpyxl import Workbook
 
 from services.members import imports
@@ -108,3 +109,23 @@ def test_rosters_may_be_large_uploads_while_other_bodies_stay_small(members, tre
     refused = members.post("/api/v1/members", data=b"{" + b" " * (3 * 2**20) + b"}", headers=admin,
                            content_type="application/json")
     assert refused.status_code == 413 and refused.json["error"]["code"] == "too_large"
+
+
+def test_an_imported_member_document_has_exactly_the_shape_the_model_writes(members, tree):
+    """Imports write raw documents for speed; they must be what Member.to_mongo() would have written."""
+    from datetime import date
+
+    from services.members import domain
+    from services.members.documents import Organisation
+    from shared.events.envelope import utcnow
+    from shared.pii import Vault, new_key
+
+    org = Organisation.objects(pk=tree["a"]).first()
+    job = ImportJob(id=ObjectId(), org_id=tree["a"], created_by="admin:x")
+    row = domain.RosterRow(line=7, name="王芳", gender="female", id_number=id_number(7), birth=date(1985, 1, 1),
+                           phone="13700000007", employment_type="migrant", job="车工", education=None)
+    raw = imports._member_document(row, "GH202600000007", org, job, Vault(new_key()), utcnow())
+    member = Member._from_son(raw)
+    member.validate()
+    assert member.to_mongo().to_dict() == raw
+    assert [e.type for e in member.outbox] == ["gonghui.members.contact.changed", "gonghui.members.member.joined"]
