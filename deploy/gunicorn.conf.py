@@ -7,7 +7,9 @@ access log are JSON like the application's, with the request id.
 import os
 
 bind = os.environ.get("GONGHUI_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GONGHUI_WEB_WORKERS", "2"))
+# two per core by default: measured here (2 cores, registrations at 20 clients) 2 workers gave 125 req/s,
+# 4 gave 150 and 8 gave 137; sync workers, because the work is CPU and short database round trips
+workers = int(os.environ.get("GONGHUI_WEB_WORKERS") or 2 * (os.cpu_count() or 1))
 worker_class = "sync"
 timeout = 30
 graceful_timeout = 10

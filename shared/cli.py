@@ -70,8 +70,9 @@ def _worker_counts(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--workers", "workers", multiple=True, metavar="SERVICE=N",
               default=lambda: [v for v in os.environ.get("GONGHUI_WORKERS", "").split(",") if v],
               help="worker processes of a service, e.g. --workers notify=2 ($GONGHUI_WORKERS, comma-separated)")
-@click.option("--web-workers", default=lambda: _int_env("GONGHUI_WEB_WORKERS", 2), type=click.IntRange(1, 16),
-              show_default="$GONGHUI_WEB_WORKERS or 2", help="gunicorn workers per service")
+@click.option("--web-workers", default=lambda: _int_env("GONGHUI_WEB_WORKERS", 2 * (os.cpu_count() or 1)),
+              type=click.IntRange(1, 16), show_default="$GONGHUI_WEB_WORKERS or two per core",
+              help="gunicorn workers per service")
 def run(no_seed, workers, web_workers):
     """Run everything locally: Kafka, FerretDB and the four services."""
     from .localinfra.seed import seed_demo

@@ -1,10 +1,11 @@
 """The long-running side of a service: outbox relay plus consumer loop.
 
-Three threads: the relay publishes what is pending (one relay per service
-holds the lease; more workers of a service stand by for it and share the
-consumed partitions), the consumer handles one poll of records at a time, and
-periodic jobs (expiry, repairs, statistics, forgetting old processed ids) run
-beside them. Kafka clients are created here, never at import time.
+Threads: the relay publishes what is pending (one relay per service holds
+the lease; more workers of a service stand by for it and share the consumed
+partitions), the consumer handles one poll of records at a time, and each
+periodic job (imports, expiry, repairs, statistics, forgetting old processed
+ids) runs in a thread of its own beside them. Kafka clients are created here,
+never at import time.
 """
 from __future__ import annotations
 
@@ -47,9 +48,8 @@ class Worker:
         self.spec = spec
         self._stopping = False
         self._periodic = list(spec.periodic)
-        self._next_run = {}  # job index -> when it runs next; every job runs at start, then on its interval
         self._wake = threading.Event()
-        self._jobs = None
+        self._jobs: list[threading.Thread] = []
         self._relaying = None
         self.producer = None
         self.relay = None
@@ -81,9 +81,11 @@ class Worker:
             self.consumer = EventConsumer(client, self.producer, self.settings.group_id, handlers,
                                           processed, max_attempts=self.settings.consumer_max_attempts,
                                           max_records=self.settings.consumer_batch)
-        if self._periodic:
-            self._jobs = threading.Thread(target=self._maintenance, name="periodic-jobs", daemon=True)
-            self._jobs.start()
+        for every, job in self._periodic:
+            thread = threading.Thread(target=self._repeat, args=(every, job), daemon=True,
+                                      name=f"job-{getattr(job, '__name__', 'periodic')}")
+            thread.start()
+            self._jobs.append(thread)
 
     def _retry(self, fn, what: str, attempts: int = 60):
         for attempt in range(1, attempts + 1):
@@ -99,22 +101,16 @@ class Worker:
         self._stopping = True
         self._wake.set()
 
-    def _maintenance(self) -> None:
-        """Periodic jobs run beside the loop, so a long one (a statistics
-        rebuild) never holds up relaying or consuming."""
+    def _repeat(self, every: float, job) -> None:
+        """Each periodic job in a thread of its own, at start and then every ``every`` seconds: a long
+        one (a statistics rebuild, a large import) never holds up another, nor relaying or consuming."""
         while not self._stopping:
-            self.run_due_jobs()
-            self._wake.wait(1.0)
-
-    def run_due_jobs(self) -> None:
-        now = time.monotonic()
-        for i, (every, job) in enumerate(self._periodic):
-            if now >= self._next_run.get(i, 0.0):
-                self._next_run[i] = now + every
-                try:
-                    job(self.settings)
-                except Exception:
-                    log.exception("periodic job failed", extra={"job": getattr(job, "__name__", str(job))})
+            started = time.monotonic()
+            try:
+                job(self.settings)
+            except Exception:
+                log.exception("periodic job failed", extra={"job": getattr(job, "__name__", str(job))})
+            self._wake.wait(max(0.0, every - (time.monotonic() - started)))
 
     def _relay_loop(self) -> None:
         """Relay as soon as something is pending, independent of the consumer's polls."""
@@ -171,8 +167,8 @@ class Worker:
         self.stop()
         if self._relaying is not None:
             self._relaying.join(timeout=60)
-        if self._jobs is not None:
-            self._jobs.join(timeout=60)
+        for thread in self._jobs:
+            thread.join(timeout=60)
         if self.consumer is not None:
             self.consumer.consumer.close()
         if self.producer is not None:

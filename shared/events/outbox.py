@@ -256,16 +256,19 @@ class OutboxRelay:
         return acked
 
     def _remove(self, pending: dict, acked: set[str]) -> None:
-        """Pull exactly the acknowledged events, one write per document (idempotent: pulling an
-        event a second relay already pulled changes nothing)."""
-        by_collection: dict[str, list] = {}
+        """Pull exactly the acknowledged events, in one command per collection (idempotent: pulling an
+        event a second relay already pulled changes nothing; a document holds only its own events,
+        so pulling the batch's events from each document removes exactly that document's)."""
+        by_collection: dict[str, tuple[list, list]] = {}
         for (collection, doc_id), events in pending.items():
             done = [raw for raw in events if raw["id"] in acked]
             if done:
-                by_collection.setdefault(collection, []).append(
-                    UpdateOne({"_id": doc_id}, {"$pullAll": {"outbox": done}}))
-        for collection, updates in by_collection.items():
-            self.documents[collection]._get_collection().bulk_write(updates, ordered=False)
+                ids, pulled = by_collection.setdefault(collection, ([], []))
+                ids.append(doc_id)
+                pulled.extend(done)
+        for collection, (ids, pulled) in by_collection.items():
+            self.documents[collection]._get_collection().update_many({"_id": {"$in": ids}},
+                                                                      {"$pullAll": {"outbox": pulled}})
 
     def _settle(self, pointers: list[dict], pending: dict) -> None:
         """Drop the pointers whose events went out (or whose write never landed: past the grace
