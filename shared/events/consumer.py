@@ -96,13 +96,14 @@ class EventConsumer:
         batches = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=self.max_records)
         if not batches:
             return outcome
+        firsts = {tp: records[0].offset for tp, records in batches.items() if records}
         try:
             items = self._new_items([r for records in batches.values() for r in records], outcome)
             self._handle(items, outcome)
             self._remember(items)
             self.consumer.commit()
         except Exception:
-            self._rewind()
+            self._rewind(firsts)
             raise
         return outcome
 
@@ -177,15 +178,12 @@ class EventConsumer:
             if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
                 raise
 
-    def _rewind(self) -> None:
-        """After a failure mid-batch, go back to the last committed offsets so
-        nothing polled but unhandled is skipped by this process."""
-        for tp in self.consumer.assignment():
-            committed = self.consumer.committed(tp)
-            if committed is None:
-                self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, committed)
+    def _rewind(self, firsts: dict) -> None:
+        """After a failure mid-batch, go back to the first record of the failed poll in each partition,
+        so nothing polled but unhandled is skipped by this process (a local seek: it works while the
+        broker, whose outage may be the failure, is away)."""
+        for tp, offset in firsts.items():
+            self.consumer.seek(tp, offset)
 
     def _handle_with_retries(self, handler: Callable[[CloudEvent], None], event: CloudEvent) -> str | None:
         for attempt in range(1, self.max_attempts + 1):

@@ -180,7 +180,7 @@ class OutboxRelay:
 
     def __init__(self, producer, source: str, topic: str, documents: list[type[OutboxDocument]],
                  batch_size: int = 200, send_timeout: float = 30.0, routes: dict[str, str] | None = None,
-                 grace: float = 60.0, lease: bool = False):
+                 grace: float = 300.0, lease: bool = False):
         self.producer = producer
         self.source = source
         self.topic = topic
@@ -235,15 +235,22 @@ class OutboxRelay:
     def _publish(self, pending: dict) -> set[str]:
         """Send every event, each document's in order, wait once; returns the acknowledged event ids
         (for each document, the events before its first failure)."""
-        futures = []
+        futures, failed = [], set()
         for key, events in pending.items():
             for raw in events:
-                event = PendingEvent._from_son(raw).to_cloudevent(self.source)
-                k, headers, value = event.to_record()
-                futures.append((key, raw["id"], self.producer.send(self.routes.get(event.type, self.topic),
-                                                                   key=k, value=value, headers=headers)))
+                try:
+                    event = PendingEvent._from_son(raw).to_cloudevent(self.source)
+                    k, headers, value = event.to_record()
+                    future = self.producer.send(self.routes.get(event.type, self.topic), key=k, value=value,
+                                                headers=headers)
+                except Exception as exc:  # refused before sending (e.g. too large): this document waits
+                    failed.add(key)
+                    log.error("outbox event cannot be sent", extra={"doc": str(key[1]), "event": raw.get("id"),
+                                                                     "error": repr(exc)})
+                    break
+                futures.append((key, raw["id"], future))
         self.producer.flush(timeout=self.send_timeout)
-        acked, failed = set(), set()
+        acked = set()
         for key, event_id, future in futures:
             if key in failed:
                 continue

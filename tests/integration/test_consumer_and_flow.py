@@ -267,3 +267,53 @@ def test_batched_read_model_upserts_keep_the_newest_version(settings_for):
                                       ("stale", 2, {"status": "suspended"})])
     views = {v.pk: (v.status, v.version) for v in MemberView.objects}
     assert views == {"new": ("suspended", 2), "old": ("active", 5), "stale": ("left", 3)}
+
+
+def test_a_poll_that_fails_is_read_again_even_while_the_broker_is_away(settings_for):
+    """The rewind after a failed poll is a local seek: it needs no broker (whose outage may be the failure)."""
+    from shared import db
+
+    settings = settings_for("events")
+    db.connect(settings)
+    topic = settings.topic("rewind-test.v1")
+    kafka_clients.ensure_topics(settings, [topic], partitions=1)
+    _publish(settings, topic, [CloudEvent(type="t.r", source="/t", subject="a", data={"poison": True}),
+                               CloudEvent(type="t.r", source="/t", subject="a", data={"n": 2})])
+
+    class BrokerAway:
+        def send(self, *args, **kwargs):
+            raise ConnectionError("broker unreachable")
+
+    def handler(event):
+        if event.data.get("poison"):
+            raise ValueError("bad")
+
+    class CoordinatorAway:
+        """The real consumer, except that asking the broker for committed offsets fails."""
+
+        def __init__(self, real):
+            self.real = real
+
+        def committed(self, *args, **kwargs):
+            raise ConnectionError("coordinator unreachable")
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    client = kafka_clients.consumer(settings, [topic])
+    consumer = EventConsumer(CoordinatorAway(client), BrokerAway(), settings.group_id, {"t.r": handler},
+                             processed_document(settings.service), max_attempts=1, retry_backoff=0)
+    raised = []
+
+    def poll():
+        try:
+            consumer.poll_once()
+        except ConnectionError:
+            raised.append(True)
+        return raised
+
+    eventually(poll, timeout=20, interval=0)
+    from kafka import TopicPartition
+
+    assert client.position(TopicPartition(topic, 0)) == 0  # back at the first record of the failed poll
+    client.close()

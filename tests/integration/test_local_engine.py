@@ -30,7 +30,7 @@ V_VALUES = [
     5, 5.0, Int64(5), 7, -1, 2.5, Int64(2 ** 60),
     WHEN, WHEN + timedelta(days=1), WHEN_MS,
     True, False, None,
-    ["a", "x"], ["x", "y"], [OID, "a"], [5, "ab"], [WHEN], [],
+    Regex("^ab"), Regex("^ab", "i"), ["a", "x"], ["x", "y"], [OID, "a"], [5, "ab"], [WHEN], [Regex("^ab")], [],
     {"a": 1},
     "MISSING",
 ]
@@ -50,6 +50,7 @@ QUERIES = [
     {"$or": [{"v": "a"}, {"v": {"$gt": 6}}]}, {"$or": [{"v": "a"}, {"w": 1}]},
     {"$and": [{"v": {"$gte": "a"}}, {"v": {"$lt": "b"}}]},
     {"v": "a", "w": {"$exists": True}}, {"w": 1}, {"s": {"$gt": "k"}}, {"s": None},
+    {"v": "a\x00b"}, {"v": {"$ne": "a\x00b"}}, {"v": {"$in": ["a\x00b", "a"]}}, {"v": {"$regex": "^a\x00"}},
 ]
 
 # every sort ends with _id: MongoDB leaves the order of equal keys open
@@ -168,4 +169,17 @@ def test_one_update_command_may_hold_more_statements_than_the_pool_has_connectio
     result = coll.bulk_write([UpdateOne({"_id": i}, {"$inc": {"n": 1}}) for i in range(120)], ordered=False)
     assert result.modified_count == 120
     client.drop_database(namespace + "bulk")
+    client.close()
+
+
+def test_a_unique_index_refuses_a_second_explicit_null(infra, namespace):
+    from pymongo.errors import DuplicateKeyError
+
+    client = MongoClient(infra.ferret.url)
+    coll = client[namespace + "unique"]["things"]
+    coll.create_index("u", unique=True)
+    coll.insert_many([{"_id": 1, "u": None}, {"_id": 2}, {"_id": 3}])  # missing values do not conflict
+    with pytest.raises(DuplicateKeyError):
+        coll.insert_one({"_id": 4, "u": None})
+    client.drop_database(namespace + "unique")
     client.close()

@@ -184,3 +184,23 @@ def _operator(settings):
     from shared import auth
 
     return {"Authorization": "Bearer " + auth.mint(settings.jwt_secret, "op", ["operator"], ttl=timedelta(hours=1))}
+
+
+def test_an_event_the_producer_refuses_holds_back_only_its_document(members, tree_orgs_only, settings_for):
+    """A record the producer refuses before sending (too large here) must not stall the relay: its
+    pointer backs off and the other documents' events go out."""
+    from kafka import KafkaProducer
+
+    settings = settings_for("members")
+    kafka_clients.ensure_topics(settings, [settings.topic(TOPIC)])
+    members.post("/api/v1/orgs", json={"name": "工" * 20, "kind": "federation"}, headers=_operator(settings))
+    tiny = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, max_request_size=400)  # smaller than an event
+    try:
+        relay = OutboxRelay(tiny, SOURCE, settings.topic(TOPIC), [Organisation])
+        assert relay.run_once() == 0
+        from shared.events.envelope import utcnow
+
+        assert pointers(Organisation).count_documents({"due": {"$lte": utcnow()}}) == 0  # backed off, not stuck
+    finally:
+        tiny.close()
+    assert all(len(org.outbox) == 1 for org in Organisation.objects)  # still pending, nothing lost
