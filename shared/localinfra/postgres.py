@@ -42,6 +42,7 @@ SETTINGS = {
     "max_wal_size": "2GB",
     "checkpoint_timeout": "15min",
     "random_page_cost": "1.1",
+    "default_statistics_target": "500",  # room in the most-common-values lists for every branch's path
     "jit": "off",
     "plan_cache_mode": "force_custom_plan",  # FerretDB prepares statements; plan each with its values
     "autovacuum_naptime": "10s",
