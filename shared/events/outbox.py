@@ -1,20 +1,26 @@
 """Transactional outbox without multi-document transactions.
 
-A Document that emits events embeds its pending events (``outbox``), written
-by the very same single-document insert or update as the change itself: both
-land or neither does. Just before that write, a pointer naming the document
-and the events is inserted into the service's small ``outbox_pointers``
-collection, so the relay finds pending work by an indexed query instead of
-scanning the big collections. A writer that dies between its pointer and its
-write leaves a pointer to nothing, which the relay drops after a grace period;
-it never leaves events without a pointer.
+A change that emits events writes them with the change, in one single-document
+write, so both land or neither does; just before that write, a pointer is
+inserted into the service's small ``outbox_pointers`` collection, so the relay
+finds pending work by an indexed query instead of scanning the big collections.
 
-The relay publishes every pending event of the documents it is pointed at, in
-order, waits for the broker's acknowledgements once for the whole batch, then
-removes exactly the acknowledged events, one write per document. A relay that
-dies between publishing and removing re-sends (consumers dedupe on
-``ce_source`` + ``ce_id``) and never loses. With several workers of a service
-running, one holds the relay's lease and the others stand by.
+- A new document (an insert under a fresh ObjectId) is born with its events:
+  they travel in its pointer, and the document itself is written without them.
+  The relay publishes them once the document exists (it can only exist if the
+  insert happened) and then drops the pointer: nothing is written back to the
+  document.
+- A change to an existing document appends its events to the document's
+  ``outbox`` list in the same update; the relay publishes them and pulls exactly
+  those events afterwards.
+
+A writer that dies between its pointer and its write leaves a pointer to
+nothing, which the relay drops after a grace period; events never exist without
+a pointer. The relay publishes a document's events in order (those it was born
+with first), waits for the broker's acknowledgements once for the whole batch,
+and removes only what was acknowledged: a relay that dies in between re-sends
+(consumers dedupe on ``ce_source`` + ``ce_id``) and never loses. With several
+workers of a service running, one holds the relay's lease and the others stand by.
 """
 from __future__ import annotations
 
@@ -70,10 +76,22 @@ class OutboxDocument(Document):
 
     def save(self, *args, **kwargs):
         unannounced = getattr(self, "_unannounced", None)
-        if unannounced:
+        if not unannounced:
+            return super().save(*args, **kwargs)
+        self._unannounced = []
+        if not (self._created or kwargs.get("force_insert")) or not isinstance(self.pk, ObjectId):
             announce(type(self), self.pk, unannounced)
-            self._unannounced = []
-        return super().save(*args, **kwargs)
+            return super().save(*args, **kwargs)
+        # an insert under a fresh ObjectId: the events travel in the pointer, the document without them
+        births = [e for e in self.outbox if e.id in unannounced]
+        self.outbox = [e for e in self.outbox if e.id not in unannounced]
+        pointer = announce(type(self), self.pk, unannounced, payload=[e.to_mongo().to_dict() for e in births])
+        try:
+            return super().save(*args, **kwargs)
+        except BaseException:
+            withdraw(type(self), [pointer])
+            self.outbox = births + list(self.outbox)
+            raise
 
     @classmethod
     def update_with_event(cls, pk, event_type: EventType, data: dict, conditions: dict | None = None,
@@ -108,30 +126,33 @@ def _pointers(document: type[OutboxDocument]):
     return get_db(document._meta["db_alias"])[POINTERS]
 
 
-def _pointer(document: type[OutboxDocument], pk, event_ids: list[str]) -> dict:
+def _pointer(document: type[OutboxDocument], pk, event_ids: list[str], payload: list[dict] | None = None) -> dict:
     now = utcnow()
-    return {"_id": ObjectId(), "collection": document._get_collection_name(), "doc_id": pk, "events": event_ids,
-            "at": now, "due": now, "tries": 0}
+    pointer = {"_id": ObjectId(), "collection": document._get_collection_name(), "doc_id": pk,
+               "events": event_ids, "at": now, "due": now, "tries": 0}
+    if payload:
+        pointer["payload"] = payload  # the events a new document is born with
+    return pointer
 
 
-def announce(document: type[OutboxDocument], pk, event_ids: list[str]) -> ObjectId:
-    """Insert the pointer for events about to be written to one document (call before the write)."""
-    pointer = _pointer(document, pk, event_ids)
+def announce(document: type[OutboxDocument], pk, event_ids: list[str], payload: list[dict] | None = None) -> ObjectId:
+    """Insert the pointer for events about to be written to one document (call before the write);
+    ``payload``: the events themselves, for a document about to be inserted without them."""
+    pointer = _pointer(document, pk, event_ids, payload)
     _pointers(document).insert_one(pointer)
     return pointer["_id"]
 
 
-def announce_many(document: type[OutboxDocument], documents: list) -> dict:
-    """Pointers for a batch of documents about to be inserted (bulk imports), in one round trip;
-    ``documents`` are Documents or raw dicts. Returns each document's pointer id, for ``withdraw``
-    if its insert fails."""
-    def ids(doc):
-        return [e["id"] for e in doc["outbox"]] if isinstance(doc, dict) else [e.id for e in doc.outbox]
-
-    def pk(doc):
-        return doc["_id"] if isinstance(doc, dict) else doc.pk
-
-    pointers = {pk(doc): _pointer(document, pk(doc), ids(doc)) for doc in documents if ids(doc)}
+def announce_many(document: type[OutboxDocument], documents: list[dict]) -> dict:
+    """Pointers for a batch of raw documents about to be inserted under fresh ObjectIds (bulk paths),
+    in one round trip: each document's ``outbox`` events move into its pointer. Returns each
+    document's pointer id, for ``withdraw`` if its insert fails."""
+    pointers = {}
+    for doc in documents:
+        events = doc.get("outbox") or []
+        if events:
+            pointers[doc["_id"]] = _pointer(document, doc["_id"], [e["id"] for e in events], payload=events)
+            doc["outbox"] = []
     if pointers:
         _pointers(document).insert_many(list(pointers.values()), ordered=False)
     return {pk: pointer["_id"] for pk, pointer in pointers.items()}
@@ -143,8 +164,19 @@ def withdraw(document: type[OutboxDocument], pointer_ids: list) -> None:
         _pointers(document).delete_many({"_id": {"$in": pointer_ids}})
 
 
+def pending_events(document: type[OutboxDocument], pk) -> list[PendingEvent]:
+    """A document's events not yet published, in order: those it was born with (in its pointer), then
+    those of later changes (in its outbox)."""
+    born = _pointers(document).find({"collection": document._get_collection_name(), "doc_id": pk,
+                                     "payload": {"$exists": True}}).sort("_id", ASCENDING)
+    raw = document._get_collection().find_one({"_id": pk}, {"outbox": 1}) or {}
+    return [PendingEvent._from_son(e) for p in born for e in p["payload"]] + [
+        PendingEvent._from_son(e) for e in raw.get("outbox") or []]
+
+
 def ensure_outbox_indexes(document: type[OutboxDocument]) -> None:
     _pointers(document).create_index([("due", ASCENDING)])
+    _pointers(document).create_index([("doc_id", ASCENDING)])
 
 
 class RelayLease:
@@ -204,39 +236,57 @@ class OutboxRelay:
                         .limit(self.batch_size))
         if not pointers:
             return 0
-        pending = self._load(pointers)
-        acked = self._publish(pending)
-        self._remove(pending, acked)
+        outboxes = self._load([p for p in pointers if not p.get("payload")])
+        births = self._births(pointers, outboxes)
+        sequences = {}
+        for pointer in births:  # oldest first: a document's birth, then its later changes
+            sequences.setdefault((pointer["collection"], pointer["doc_id"]), []).extend(pointer["payload"])
+        for key, events in outboxes.items():
+            sequences.setdefault(key, []).extend(events)
+        acked = self._publish(sequences)
+        self._remove(outboxes, acked)
         self._remember(acked)
-        self._settle(pointers, pending)
+        self._settle(pointers, births, outboxes)
         return len(acked)
 
-    def _remember(self, acked: set[str]) -> None:
-        for event_id in acked:
-            if len(self._recent) == self._recent.maxlen:
-                self._recent_ids.discard(self._recent[0])
-            self._recent.append(event_id)
-            self._recent_ids.add(event_id)
-
     def _load(self, pointers: list[dict]) -> dict:
-        """The pending events of every document the pointers name: {(collection, id): [event, ...]}."""
-        wanted: dict[str, list] = {}
+        """The pending outbox events of the documents the pointers name: {(collection, id): [event, ...]}."""
+        wanted: dict[str, set] = {}
         for pointer in pointers:
             if pointer.get("collection") in self.documents:
-                wanted.setdefault(pointer["collection"], []).append(pointer["doc_id"])
+                wanted.setdefault(pointer["collection"], set()).add(pointer["doc_id"])
         pending = {}
         for collection, ids in wanted.items():
-            for raw in self.documents[collection]._get_collection().find({"_id": {"$in": list(set(ids))}},
-                                                                          {"outbox": 1}):
+            for raw in self.documents[collection]._get_collection().find({"_id": {"$in": list(ids)}}, {"outbox": 1}):
                 if raw.get("outbox"):
                     pending[(collection, raw["_id"])] = list(raw["outbox"])
         return pending
 
-    def _publish(self, pending: dict) -> set[str]:
+    def _births(self, pointers: list[dict], outboxes: dict) -> list[dict]:
+        """The pointers carrying the events of new documents that exist now, oldest first: those due now,
+        and any older one of a document whose later events go out in this round (it must go first)."""
+        born = [p for p in pointers if p.get("payload") and p.get("collection") in self.documents]
+        seen = {p["_id"] for p in born}
+        if outboxes:
+            for pointer in _pointers(self._any).find({"doc_id": {"$in": list({k[1] for k in outboxes})},
+                                                      "payload": {"$exists": True}}):
+                if pointer["_id"] not in seen and (pointer["collection"], pointer["doc_id"]) in outboxes:
+                    born.append(pointer)
+                    seen.add(pointer["_id"])
+        wanted: dict[str, set] = {}
+        for pointer in born:
+            wanted.setdefault(pointer["collection"], set()).add(pointer["doc_id"])
+        existing = set(outboxes)
+        for collection, ids in wanted.items():
+            existing.update((collection, raw["_id"]) for raw in self.documents[collection]._get_collection().find(
+                {"_id": {"$in": list(ids)}}, {"_id": 1}))
+        return sorted((p for p in born if (p["collection"], p["doc_id"]) in existing), key=lambda p: p["_id"])
+
+    def _publish(self, sequences: dict) -> set[str]:
         """Send every event, each document's in order, wait once; returns the acknowledged event ids
         (for each document, the events before its first failure)."""
         futures, failed = [], set()
-        for key, events in pending.items():
+        for key, events in sequences.items():
             for raw in events:
                 try:
                     event = PendingEvent._from_son(raw).to_cloudevent(self.source)
@@ -262,32 +312,41 @@ class OutboxRelay:
                 log.warning("outbox publish failed", extra={"doc": str(key[1]), "error": str(exc)})
         return acked
 
-    def _remove(self, pending: dict, acked: set[str]) -> None:
-        """Pull exactly the acknowledged events, in one command per collection (idempotent: pulling an
-        event a second relay already pulled changes nothing; a document holds only its own events,
-        so pulling the batch's events from each document removes exactly that document's)."""
-        by_collection: dict[str, tuple[list, list]] = {}
-        for (collection, doc_id), events in pending.items():
+    def _remove(self, outboxes: dict, acked: set[str]) -> None:
+        """Pull exactly the acknowledged outbox events, one statement per document in one command per
+        collection (idempotent: pulling an event a second relay already pulled changes nothing). Each
+        statement names only its document's events: a shared list would be compared with every event
+        of every document."""
+        by_collection: dict[str, list] = {}
+        for (collection, doc_id), events in outboxes.items():
             done = [raw for raw in events if raw["id"] in acked]
             if done:
-                ids, pulled = by_collection.setdefault(collection, ([], []))
-                ids.append(doc_id)
-                pulled.extend(done)
-        for collection, (ids, pulled) in by_collection.items():
-            self.documents[collection]._get_collection().update_many({"_id": {"$in": ids}},
-                                                                      {"$pullAll": {"outbox": pulled}})
+                by_collection.setdefault(collection, []).append(
+                    UpdateOne({"_id": doc_id}, {"$pullAll": {"outbox": done}}))
+        for collection, updates in by_collection.items():
+            self.documents[collection]._get_collection().bulk_write(updates, ordered=False)
 
-    def _settle(self, pointers: list[dict], pending: dict) -> None:
+    def _remember(self, acked: set[str]) -> None:
+        for event_id in acked:
+            if len(self._recent) == self._recent.maxlen:
+                self._recent_ids.discard(self._recent[0])
+            self._recent.append(event_id)
+            self._recent_ids.add(event_id)
+
+    def _settle(self, pointers: list[dict], births: list[dict], outboxes: dict) -> None:
         """Drop the pointers whose events went out (or whose write never landed: past the grace
         period); look again later at the others."""
         now = utcnow()
-        present = {raw["id"] for events in pending.values() for raw in events}
-        done, later = [], []
+        present = {raw["id"] for events in outboxes.values() for raw in events}
+        born = {p["_id"] for p in births}  # their documents exist: they go only once published
+        published = {p["_id"] for p in births if all(e in self._recent_ids for e in p["events"])}
+        done, later = list(published - {p["_id"] for p in pointers}), []  # older births sent along
         for pointer in pointers:
             events = pointer.get("events") or []
-            if events and all(e in self._recent_ids for e in events):
+            if pointer["_id"] in published or (events and all(e in self._recent_ids for e in events)):
                 done.append(pointer["_id"])
-            elif not any(e in present for e in events) and now - _aware(pointer["at"]) > self.grace:
+            elif (pointer["_id"] not in born and not any(e in present for e in events)
+                  and now - _aware(pointer["at"]) > self.grace):
                 done.append(pointer["_id"])  # published long ago, or never written
             else:  # not yet written, or its publishing failed: back off
                 tries = pointer.get("tries", 0) + 1

@@ -10,7 +10,11 @@ pytestmark = pytest.mark.integration
 
 
 def _outbox(member_id):
-    return [(e.type, e.data) for e in Member.objects(pk=member_id).first().outbox]
+    from bson import ObjectId
+
+    from shared.events.outbox import pending_events
+
+    return [(e.type, e.data) for e in pending_events(Member, ObjectId(member_id))]
 
 
 def test_an_application_is_approved_with_a_card_number(members, tree, bearer):

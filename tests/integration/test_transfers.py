@@ -4,10 +4,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from bson import ObjectId
 
 from services.members import transfers
 from services.members.documents import Member, Transfer
 from shared.events.envelope import utcnow
+from shared.events.outbox import pending_events
 from tests.helpers import member_body
 
 pytestmark = pytest.mark.integration
@@ -39,9 +41,9 @@ def test_accepted_transfer_moves_the_member_and_keeps_its_history(members, tree,
     assert members.get(f"/api/v1/members/{migrant['id']}", headers=bearer("admin", tree["a"])).status_code == 404
     history = members.get(f"/api/v1/members/{migrant['id']}/history", headers=bearer("admin", tree["b"])).json
     assert [h["action"] for h in history["items"]] == ["register", "transfer_in"]
-    transfer_events = [e.type for e in Transfer.objects(pk=transfer_id).first().outbox]
+    transfer_events = [e.type for e in pending_events(Transfer, ObjectId(transfer_id))]
     assert transfer_events == ["gonghui.members.transfer.requested", "gonghui.members.transfer.accepted"]
-    event = Transfer.objects(pk=transfer_id).first().outbox[-1].data
+    event = pending_events(Transfer, ObjectId(transfer_id))[-1].data
     assert event["from_org_path"][-1] == tree["a"] and event["to_org_path"][-1] == tree["b"]  # both admins' scopes
     assert members.post(f"/api/v1/transfers/{transfer_id}/decline", json={"reason": "x"},
                         headers=bearer("admin", tree["b"])).status_code == 422
