@@ -51,20 +51,20 @@ def deliver(member_id: str, org_path: list[str], message: domain.Message) -> boo
 
 def deliver_many(items: list[tuple[str, list[str], domain.Message]]) -> int:
     """``deliver`` for many messages in two round trips (their pointers, then the messages)."""
-    messages = [_inbox_message(*item) for item in items]
-    if not messages:
+    docs = [_inbox_message(*item).to_mongo().to_dict() for item in items]
+    if not docs:
         return 0
-    pointers = announce_many(InboxMessage, messages)
+    pointers = announce_many(InboxMessage, docs)  # the events move into the pointers
     try:
-        InboxMessage._get_collection().insert_many([m.to_mongo() for m in messages], ordered=False)
+        InboxMessage._get_collection().insert_many(docs, ordered=False)
         failed = []
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(error.get("code") != 11000 for error in errors):
             raise
-        failed = [messages[error["index"]].pk for error in errors]  # delivered before: the dedupe key holds
+        failed = [docs[error["index"]]["_id"] for error in errors]  # delivered before: the dedupe key holds
     withdraw(InboxMessage, [pointers[pk] for pk in failed])
-    return len(messages) - len(failed)
+    return len(docs) - len(failed)
 
 
 def _joined(event: CloudEvent) -> tuple[tuple[str, int, dict], tuple[str, list[str], domain.Message]]:

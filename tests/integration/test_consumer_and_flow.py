@@ -317,3 +317,23 @@ def test_a_poll_that_fails_is_read_again_even_while_the_broker_is_away(settings_
 
     assert client.position(TopicPartition(topic, 0)) == 0  # back at the first record of the failed poll
     client.close()
+
+
+def test_notify_delivers_a_batch_of_welcomes_in_bulk_and_a_replay_adds_nothing(settings_for):
+    """The batched path itself (a failure there would be hidden by the one-by-one fallback)."""
+    from services.notify.consumed import on_member_joined
+    from services.notify.documents import InboxMessage, Recipient
+    from shared import db
+    from shared.events.outbox import pending_events
+
+    db.connect(settings_for("notify"))
+    events = [CloudEvent(type="gonghui.members.member.joined", source="/gonghui/members", subject=f"m{n}",
+                         data={"member_id": f"m{n}", "name": f"职工{n}", "org_name": "甲工会", "org_path": ["f", "a"],
+                               "card_no": f"GH2026{n:08d}", "status": "active", "version": 1}) for n in range(3)]
+    on_member_joined.many(events)
+    on_member_joined.many(events)  # a replay
+    messages = list(InboxMessage.objects)
+    assert sorted(m.member_id for m in messages) == ["m0", "m1", "m2"]
+    assert all(m.outbox == [] for m in messages)  # born with their events in their pointers
+    assert [e.type for e in pending_events(InboxMessage, messages[0].pk)] == ["gonghui.notify.message.delivered"]
+    assert Recipient.objects.count() == 3
