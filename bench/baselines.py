@@ -4,7 +4,6 @@ raw kafka-python producing and consuming, and a raw consumer doing notify's writ
 from __future__ import annotations
 
 import sys
-import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -16,7 +15,7 @@ from pymongo.errors import BulkWriteError
 
 from shared.localinfra.process import Child, free_port, wait_for_port
 
-from .load import Run, closed_loop
+from .load import Run, closed_loop, in_parallel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,35 +57,28 @@ def pymongo_registrations(mongo_url: str, threads: int, total: int, template: di
     db.members.create_index("card_no", unique=True, sparse=True)
     db.members.create_index("org_path")
     db.outbox_pointers.create_index("due")
-    latencies, lock = [], threading.Lock()
-    counter = iter(range(total))
+    # a new member's two events travel in its pointer (see shared/events/outbox.py): about this size
+    event = {"id": "e" * 32, "type": "gonghui.members.member.joined", "subject": "s" * 24,
+             "time": "2026-11-23T00:00:00Z", "dataschema": "urn:gonghui:schema:gonghui.members.member.joined:1",
+             "data": {k: template.get(k) for k in ("name", "gender", "employment_type", "status", "org_id", "org_path",
+                                                   "card_no", "honours", "version")}}
 
-    def work():
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
+    def make_worker():
+        def call(i):
             started = time.perf_counter()
             db.organisations.find_one({"_id": org_id})
             card = db.counters.find_one_and_update({"_id": "card_no"}, {"$inc": {"value": 1}}, upsert=True,
                                                    return_document=True)["value"]
             member_id = ObjectId()
             db.outbox_pointers.insert_one({"_id": ObjectId(), "collection": "members", "doc_id": member_id,
-                                           "events": ["a", "b"], "at": template["created_at"],
-                                           "due": template["created_at"], "tries": 0})
+                                           "events": ["a", "b"], "payload": [event, event],
+                                           "at": template["created_at"], "due": template["created_at"], "tries": 0})
             db.members.insert_one({**template, "_id": member_id, "id_number_fingerprint": f"fp{i}",
                                    "card_no": f"GH2026{card:08d}"})
-            with lock:
-                latencies.append(time.perf_counter() - started)
+            return time.perf_counter() - started, False
+        return call
 
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    run = Run(latencies, time.perf_counter() - started, 0)
+    run = in_parallel(threads, total, make_worker)
     client.drop_database(db.name)
     client.close()
     return run
@@ -165,12 +157,18 @@ def raw_notify_consumer(bootstrap: str, topic: str, mongo_url: str, expected: in
                                                      "version": {"$lt": joined[e["index"]]["version"]}},
                                                     {"$set": {"status": joined[e["index"]]["status"]}})
                                           for e in exc.details["writeErrors"]], ordered=False)
-            messages = [{"_id": ObjectId(), "dedupe_key": f"welcome|{d['member_id']}", "member_id": d["member_id"],
-                         "org_path": d["org_path"], "category": "membership", "title": "欢迎加入工会",
-                         "body": f"{d['name']}，您好！", "outbox": [{"id": uuid.uuid4().hex, "data": {}}]}
+            messages = [{"_id": ObjectId(), "outbox": [], "dedupe_key": f"welcome|{d['member_id']}",
+                         "member_id": d["member_id"], "org_path": d["org_path"], "category": "membership",
+                         "title": "欢迎加入工会", "body": f"{d['name']}，您好！欢迎您加入工会。", "created_at": now}
                         for d in joined]
-            db.outbox_pointers.bulk_write([InsertOne({"_id": ObjectId(), "doc_id": m["_id"], "events": [],
-                                                      "at": now, "due": now}) for m in messages], ordered=False)
+            # each message's delivered event travels in its pointer, as notify's do
+            db.outbox_pointers.bulk_write([InsertOne({
+                "_id": ObjectId(), "collection": "inbox_messages", "doc_id": m["_id"], "events": ["e"],
+                "payload": [{"id": uuid.uuid4().hex, "type": "gonghui.notify.message.delivered",
+                             "subject": str(m["_id"]), "time": now.isoformat(),
+                             "data": {"message_id": str(m["_id"]), "member_id": m["member_id"], "channel": "inbox",
+                                      "category": "membership", "delivered_at": now.isoformat()}}],
+                "at": now, "due": now, "tries": 0}) for m in messages], ordered=False)
             db.inbox_messages.insert_many(messages, ordered=False)
         if fresh:
             db.processed_events.insert_many([{"_id": k, "handled_at": now} for k, _ in fresh], ordered=False)

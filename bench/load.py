@@ -67,71 +67,72 @@ class Client:
         raise AssertionError("unreachable")
 
 
-def closed_loop(base_url: str, headers: dict, clients: int, total: int, make_request) -> Run:
-    """``clients`` threads send ``total`` requests back to back; make_request(i) -> (method, path, body)."""
+def in_parallel(threads: int, total: int, make_worker) -> Run:
+    """``threads`` threads share calls 0..total-1; ``make_worker()`` gives each thread its own function
+    of the call number, which returns (seconds the call took, whether it failed)."""
     latencies, errors, lock = [], [0], threading.Lock()
     counter = iter(range(total))
 
-    def worker():
-        client = Client(base_url, headers)
+    def thread_main():
+        call = make_worker()
         while True:
             with lock:
                 i = next(counter, None)
             if i is None:
                 return
+            took, failed = call(i)
+            with lock:
+                latencies.append(took)
+                errors[0] += failed
+
+    threads_ = [threading.Thread(target=thread_main) for _ in range(threads)]
+    started = time.perf_counter()
+    for thread in threads_:
+        thread.start()
+    for thread in threads_:
+        thread.join()
+    return Run(latencies, time.perf_counter() - started, errors[0])
+
+
+def closed_loop(base_url: str, headers: dict, clients: int, total: int, make_request) -> Run:
+    """``clients`` threads send ``total`` requests back to back; make_request(i) -> (method, path, body)."""
+    def make_worker():
+        client = Client(base_url, headers)
+
+        def call(i):
             method, path, body = make_request(i)
             started = time.perf_counter()
             status, _ = client.request(method, path, body)
-            took = time.perf_counter() - started
-            with lock:
-                latencies.append(took)
-                errors[0] += status >= 400
+            return time.perf_counter() - started, status >= 400
+        return call
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Run(latencies, time.perf_counter() - started, errors[0])
+    return in_parallel(clients, total, make_worker)
 
 
 def open_loop(base_url: str, headers: dict, rate: float, seconds: float, make_request, on_answer=None,
               max_clients: int = 64) -> Run:
     """Start request i at i/rate seconds whatever the answers take (a pool of connections sends them);
     latency counts from the scheduled start, so queueing shows."""
-    total = int(rate * seconds)
-    latencies, errors, lock = [], [0], threading.Lock()
-    counter = iter(range(total))
     origin = time.perf_counter() + 0.2
 
-    def worker():
+    def make_worker():
         client = Client(base_url, headers)
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
+
+        def call(i):
             due = origin + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
+            if due > time.perf_counter():
+                time.sleep(due - time.perf_counter())
             method, path, body = make_request(i)
             sent_wall = time.time()
             status, answer = client.request(method, path, body)
-            took = time.perf_counter() - due
             if on_answer is not None and status < 400:
                 on_answer(answer, sent_wall)
-            with lock:
-                latencies.append(took)
-                errors[0] += status >= 400
+            return time.perf_counter() - due, status >= 400
+        return call
 
-    threads = [threading.Thread(target=worker) for _ in range(max_clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Run(latencies, time.perf_counter() - origin, errors[0])
+    run = in_parallel(max_clients, int(rate * seconds), make_worker)
+    run.elapsed = time.perf_counter() - origin
+    return run
 
 
 def sample(client: Client, paths: list[str]) -> Run:

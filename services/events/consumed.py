@@ -26,6 +26,9 @@ class MemberChanged(Schema):
     version = fields.Integer(required=True)
 
 
+_MEMBER_CHANGED = MemberChanged()  # built once, not per event
+
+
 class OrganisationMoved(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -34,8 +37,11 @@ class OrganisationMoved(Schema):
     path = fields.List(fields.String(), required=True)
 
 
+_ORGANISATION_MOVED = OrganisationMoved()  # built once, not per event
+
+
 def _member_view(event: CloudEvent) -> tuple[str, int, dict]:
-    data = MemberChanged().load(event.data)
+    data = _MEMBER_CHANGED.load(event.data)
     return data.pop("member_id"), data.pop("version"), data
 
 
@@ -45,7 +51,7 @@ on_member_changed = Batched(
 
 
 def on_organisation_moved(event: CloudEvent) -> None:
-    data = OrganisationMoved().load(event.data)
+    data = _ORGANISATION_MOVED.load(event.data)
     rewrite_paths(MemberView, "org_path", data["old_path"], data["path"])
 
 

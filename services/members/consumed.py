@@ -18,9 +18,12 @@ class AttendanceRecorded(Schema):
     attended_at = fields.AwareDateTime(required=True)
 
 
+_ATTENDANCE_RECORDED = AttendanceRecorded()  # built once, not per event
+
+
 def on_attendance(event: CloudEvent) -> None:
     """Remember the month a member took part in union life (idempotent upsert by _id)."""
-    data = AttendanceRecorded().load(event.data)
+    data = _ATTENDANCE_RECORDED.load(event.data)
     month = data["attended_at"].strftime("%Y-%m")
     Participation._get_collection().update_one(
         {"_id": f"{data['member_id']}:{month}"},

@@ -337,3 +337,16 @@ def test_notify_delivers_a_batch_of_welcomes_in_bulk_and_a_replay_adds_nothing(s
     assert all(m.outbox == [] for m in messages)  # born with their events in their pointers
     assert [e.type for e in pending_events(InboxMessage, messages[0].pk)] == ["gonghui.notify.message.delivered"]
     assert Recipient.objects.count() == 3
+
+
+def test_a_delivered_message_document_has_exactly_the_shape_the_model_writes(settings_for):
+    """notify writes raw message documents for speed; they must be what InboxMessage.to_mongo() writes."""
+    from services.notify import domain
+    from services.notify.consumed import _inbox_document
+    from services.notify.documents import InboxMessage
+
+    raw = _inbox_document("m1", ["f", "a"], domain.welcome("m1", "王芳", "甲工会", "GH202600000001"))
+    message = InboxMessage._from_son(raw)
+    message.validate()
+    assert message.to_mongo().to_dict() == raw
+    assert [e.type for e in message.outbox] == ["gonghui.notify.message.delivered"]
