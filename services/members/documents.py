@@ -205,6 +205,8 @@ class OrgStats(Document):
 
 
 class ImportError_(EmbeddedDocument):
+    """A bad row: line, field and rule, never the cell's value (rosters are personal data)."""
+
     line = IntField(required=True)
     field = StringField()
     reason = StringField(required=True)
@@ -224,6 +226,7 @@ class ImportJob(Document):
     created_by = StringField(required=True)
     created_at = DateTimeField(required=True)
     heartbeat_at = DateTimeField()
+    attempts = IntField(default=0)  # times a worker took it up; failed after imports.MAX_ATTEMPTS
     finished_at = DateTimeField()
     rows_total = IntField(default=0)
     rows_done = IntField(default=0)
@@ -237,10 +240,11 @@ class ImportJob(Document):
 
 
 class ImportChunk(Document):
-    """The uploaded file, in pieces small enough for one document each."""
+    """The uploaded file, in pieces small enough for one document each, encrypted (Fernet, the PII key)
+    and kept only while its job waits or runs (imports.sweep deletes what outlives its job)."""
 
     id = StringField(primary_key=True)  # <job id>:<n>
-    data = BinaryField(required=True)
+    data = BinaryField(required=True)  # a Fernet token of the piece
 
     meta = {"db_alias": ALIAS, "collection": "import_chunks"}
 

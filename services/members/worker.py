@@ -20,11 +20,17 @@ def import_rosters(settings):
     return imports.process_pending(Vault(settings.pii_key))
 
 
+def sweep_imports(_settings):
+    """Uploaded rosters are kept only while their import waits or runs, and never past RETAIN_FOR."""
+    return imports.sweep()
+
+
 SPEC = WorkerSpec(
     source=SOURCE, publishes=TOPIC, routes=ROUTES, indexed_documents=ALL,
     outbox_documents=[Organisation, Member, Transfer, DuesAccount, Review],
     consumes=[EVENTS_TOPIC], handlers=HANDLERS,
     periodic=[(2.0, import_rosters),
+              (600.0, sweep_imports),
               (60.0, lambda _: transfers.expire_due()),
               (60.0, lambda _: transfers.finish_accepted()),
               (3600.0, lambda _: tree.repair_paths()),

@@ -1,15 +1,19 @@
-"""Roster imports from real CSV and XLSX files: report, batches, idempotency."""
+"""Roster imports from real CSV and XLSX files: report, batches, idempotency; the file encrypted and
+short-lived, a report without personal data, bounded work whatever the file claims."""
 from __future__ import annotations
 
 import csv
 import io
+import time
+from datetime import timedelta
 
 import pytest
 from bson import ObjectId
 from openpyxl import Workbook
 
 from services.members import imports
-from services.members.documents import ImportJob, Member
+from services.members.documents import ImportChunk, ImportJob, Member
+from shared.events.envelope import utcnow
 from shared.events.outbox import pending_events
 from tests.helpers import id_number
 
@@ -130,3 +134,133 @@ def test_an_imported_member_document_has_exactly_the_shape_the_model_writes(memb
     member.validate()
     assert member.to_mongo().to_dict() == raw
     assert [e.type for e in member.outbox] == ["gonghui.members.contact.changed", "gonghui.members.member.joined"]
+
+
+# --- personal data: the file encrypted and short-lived, the report without values ---------------------------
+
+def chunks_of(job_id: str) -> list[bytes]:
+    return [doc["data"] for doc in ImportChunk._get_collection().find({"_id": {"$regex": f"^{job_id}:"}})]
+
+
+def test_the_uploaded_file_is_held_encrypted_and_only_until_its_job_ends(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    vault = members.application.extensions["gonghui.vault"]
+    rows = roster(3)
+    done = upload(members, admin, tree["a"], csv_bytes(rows), "名册.csv").json["id"]
+    failed = upload(members, admin, tree["a"], csv_bytes([["姓名", "性别"], rows[1][:2]]), "x.csv").json["id"]
+    for job_id in (done, failed):
+        stored = b"".join(chunks_of(job_id))
+        assert stored and rows[1][2].encode() not in stored and rows[1][3].encode() not in stored
+        assert "职工".encode() not in stored and "职工".encode("gb18030") not in stored
+    assert imports.process_pending(vault) == 2
+    assert ImportJob.objects(pk=done).first().status == "done"
+    assert ImportJob.objects(pk=failed).first().status == "failed"
+    assert chunks_of(done) == [] and chunks_of(failed) == []  # deleted as soon as the job ends
+
+
+def test_jobs_not_ended_in_24_hours_are_failed_and_files_outliving_their_job_deleted(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    old, fresh, ended = (upload(members, admin, tree["a"], csv_bytes(roster(2)), "x.csv").json["id"]
+                         for _ in range(3))
+    ImportJob.objects(pk=old).update_one(set__created_at=utcnow() - timedelta(hours=25))
+    ImportJob.objects(pk=ended).update_one(set__status="done")  # its worker died before deleting the file
+    orphan = ImportChunk(id=f"{ObjectId.from_datetime(utcnow() - timedelta(hours=2))}:0", data=b"x").save()
+    young = ImportChunk(id=f"{ObjectId()}:0", data=b"x").save()  # an upload still being stored
+    assert imports.sweep() == 1
+    job = ImportJob.objects(pk=old).first()
+    assert job.status == "failed" and "24 h" in job.failure and job.finished_at
+    assert chunks_of(old) == [] and chunks_of(ended) == [] and chunks_of(fresh) != []
+    assert not ImportChunk.objects(pk=orphan.pk).first() and ImportChunk.objects(pk=young.pk).first()
+    assert ImportJob.objects(pk=fresh).first().status == "queued"
+
+
+def test_swapped_columns_never_put_an_id_number_or_phone_in_the_report(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    rows = roster(6)
+    people = [list(row) for row in rows[1:4]]
+    rows[1] = [people[0][0], people[0][1], people[0][3], people[0][2], people[0][4]]  # ID number ⇄ phone
+    rows[2] = [people[1][0], people[1][2], people[1][1], people[1][3], people[1][4]]  # gender ⇄ ID number
+    rows[3] = [people[2][0], people[2][1], people[2][2], people[2][4], people[2][3]]  # phone ⇄ employment
+    job_id = upload(members, admin, tree["a"], csv_bytes(rows), "名册.csv").json["id"]
+    imports.process_pending(members.application.extensions["gonghui.vault"])
+    response = members.get(f"/api/v1/imports/{job_id}", headers=admin)
+    job = response.json
+    assert job["status"] == "done" and job["imported"] == 3
+    assert [(e["line"], e["field"]) for e in job["errors"]] == [(2, "id_number"), (3, "gender"),
+                                                               (4, "employment_type")]
+    text = response.get_data(as_text=True)
+    for person in people:
+        assert person[2] not in text and person[3] not in text  # neither the ID number nor the phone
+    listed = members.get("/api/v1/imports", headers=admin).get_data(as_text=True)
+    assert all(person[2] not in listed and person[3] not in listed for person in people)
+
+
+# --- resource exhaustion ------------------------------------------------------------------------------------
+
+def test_a_sheet_claiming_a_million_rows_fails_in_a_moment_naming_the_limit(members, tree, bearer):
+    from tests.unit.test_roster import BOMB
+
+    admin = bearer("admin", tree["a"])
+    accepted = upload(members, admin, tree["a"], BOMB, "名册.xlsx")
+    assert accepted.status_code == 202, accepted.json
+    started = time.monotonic()
+    assert imports.process_pending(members.application.extensions["gonghui.vault"]) == 1
+    assert time.monotonic() - started < 10  # it was about 20 minutes of CPU
+    job = members.get(f"/api/v1/imports/{accepted.json['id']}", headers=admin).json
+    assert job["status"] == "failed" and "200,000 rows" in job["failure"] and job["imported"] == 0
+    assert chunks_of(accepted.json["id"]) == []
+
+
+def test_a_shared_strings_bomb_is_refused_on_upload(members, tree, bearer):
+    from tests.unit.test_roster import MAIN, handmade_xlsx, sheet
+
+    admin = bearer("admin", tree["a"])
+    strings = f'<sst xmlns="{MAIN}">'.encode() + b"<si><t>a</t></si>" * 2_000_000 + b"</sst>"
+    refused = upload(members, admin, tree["a"], handmade_xlsx(sheet({1: ["姓名"]}), strings), "名册.xlsx")
+    assert refused.status_code == 422 and "file" in refused.json["error"]["fields"]
+    assert "sharedStrings.xml" in refused.json["error"]["message"]
+    assert ImportJob.objects(org_id=tree["a"]).count() == 0 and ImportChunk.objects.count() == 0
+
+
+def test_a_job_whose_worker_keeps_dying_is_failed_after_three_attempts(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    vault = members.application.extensions["gonghui.vault"]
+    long_ago = utcnow() - imports.STALE_AFTER - timedelta(seconds=1)
+    retried, exhausted = (upload(members, admin, tree["a"], csv_bytes(roster(2)), "x.csv").json["id"]
+                          for _ in range(2))
+    ImportJob.objects(pk=retried).update_one(set__status="running", set__attempts=2, set__heartbeat_at=long_ago)
+    ImportJob.objects(pk=exhausted).update_one(set__status="running", set__attempts=3, set__heartbeat_at=long_ago)
+    assert imports.process_pending(vault) == 1
+    job = ImportJob.objects(pk=exhausted).first()
+    assert job.status == "failed" and "3 times" in job.failure and chunks_of(exhausted) == []
+    again = ImportJob.objects(pk=retried).first()
+    assert (again.status, again.attempts, again.imported) == ("done", 3, 2)
+
+
+def test_a_worker_whose_job_was_taken_from_it_stops(members, tree, bearer, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 2)
+    admin = bearer("admin", tree["a"])
+    vault = members.application.extensions["gonghui.vault"]
+    job_id = upload(members, admin, tree["a"], csv_bytes(roster(6)), "x.csv").json["id"]
+    job = imports.claim_next()
+    ImportJob.objects(pk=job_id).update_one(inc__attempts=1)  # another worker took it up meanwhile
+    with pytest.raises(imports._Superseded):
+        imports.run(job, vault)
+    assert ImportJob.objects(pk=job_id).first().status == "running" and chunks_of(job_id) != []
+
+
+def test_a_parser_error_quoting_a_cell_reaches_neither_the_job_nor_the_log(members, tree, bearer, caplog):
+    from tests.unit.test_roster import MAIN, handmade_xlsx
+
+    admin = bearer("admin", tree["a"])
+    secret = "11010519491231002X"
+    header = "".join(f'<c r="{c}1" t="inlineStr"><is><t>{h}</t></is></c>' for c, h in zip("ABCDE", HEADER))
+    sheet = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData><row r="1">{header}</row>'
+             f'<row r="2"><c r="C2" t="n"><v>{secret}</v></c></row></sheetData></worksheet>')  # not a number
+    job_id = upload(members, admin, tree["a"], handmade_xlsx(sheet), "名册.xlsx").json["id"]
+    imports.process_pending(members.application.extensions["gonghui.vault"])
+    response = members.get(f"/api/v1/imports/{job_id}", headers=admin)
+    assert response.json["status"] == "failed" and "ValueError" in response.json["failure"]
+    assert secret not in response.get_data(as_text=True)
+    assert "import failed" in caplog.text and secret not in caplog.text
+    assert all(secret not in str(vars(record)) for record in caplog.records)

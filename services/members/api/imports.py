@@ -1,7 +1,7 @@
 """Roster imports over HTTP: upload a CSV or XLSX file, then follow the job."""
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -10,7 +10,7 @@ from shared.pagination import PageArgs, page, page_schema
 from shared.scope import get_visible, require_role
 from shared.web import ApiError
 
-from .. import imports
+from .. import domain, imports
 from ..documents import ImportJob, Organisation
 from .members import caller
 from .orgs import visible_org
@@ -43,7 +43,8 @@ class JobSchema(Schema):
     already_registered = fields.Integer(required=True)
     error_count = fields.Integer(required=True)
     errors = fields.List(fields.Nested(ImportRowError), required=True,
-                         metadata={"description": f"the first {imports.MAX_REPORTED} bad rows"})
+                         metadata={"description": f"the first {imports.MAX_REPORTED} bad rows: line, field and "
+                                                  "reason, never the cell's value"})
     failure = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
     finished_at = fields.DateTime(allow_none=True)
@@ -77,7 +78,9 @@ class Imports(MethodView):
     @blp.response(202, JobSchema)
     def post(self, form, files):
         """Upload a roster (CSV in UTF-8 or GB18030, or XLSX; headers in Chinese or English) for an
-        organisation. The worker imports it; follow the job for progress and the error report."""
+        organisation. The worker imports it; follow the job for progress and the error report. At most
+        64 MiB, a header and 200,000 rows, the first 64 columns; the file is kept encrypted, and only
+        until its import ends (24 h at most)."""
         who = caller()
         require_role(who, "operator", "admin")
         org = get_visible(Organisation, form["org_id"], visible_org(who), "organisation")
@@ -87,7 +90,11 @@ class Imports(MethodView):
             raise ApiError(413, f"the file is larger than {imports.MAX_FILE_BYTES // 2**20} MiB")
         if not content.strip():
             raise ApiError(422, "the file is empty", {"file": ["Empty file."]})
-        job = imports.new_job(org, upload.filename or "roster", content, who.sub)
+        try:
+            job = imports.new_job(org, upload.filename or "roster", content, who.sub,
+                                  current_app.extensions["gonghui.vault"])
+        except domain.DomainError as exc:  # a workbook no worker should open (a zip bomb)
+            raise ApiError(422, exc.message, {exc.field: [exc.message]}) from None
         return job_out(job)
 
     @blp.arguments(PageArgs, location="query")
