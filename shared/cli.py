@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from . import auth
+from .config import Settings
 
 
 @click.group()
@@ -30,7 +31,12 @@ def token(org, roles, sub, hours):
         raise click.ClickException("GONGHUI_JWT_SECRET is not set")
     if org is None and "operator" not in roles:
         raise click.ClickException("--org is required for admin and member tokens")
-    click.echo(auth.mint(secret, sub or f"{roles[0]}:{org or 'root'}", list(roles), org, timedelta(hours=hours)))
+    settings = Settings.from_env("cli")  # the services' issuer, audience and maximum lifetime
+    if hours * 3600 > settings.jwt_max_ttl_seconds:
+        raise click.ClickException(f"--hours: at most {settings.jwt_max_ttl_seconds / 3600:g} "
+                                   "(GONGHUI_JWT_MAX_TTL_SECONDS); the services refuse longer-lived tokens")
+    click.echo(auth.mint(secret, sub or f"{roles[0]}:{org or 'root'}", list(roles), org, timedelta(hours=hours),
+                         issuer=settings.jwt_issuer, audience=settings.jwt_audience))
 
 
 @cli.command()

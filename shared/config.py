@@ -18,6 +18,11 @@ class Settings:
     kafka_bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = ""
     jwt_secret: str = field(default="", repr=False)
+    jwt_issuer: str = "gonghui"
+    jwt_audience: str = "gonghui"
+    jwt_max_ttl_seconds: int = 43200  # 12 h: the longest lifetime (exp - iat) a token may have
+    jwt_jwks_url: str = ""  # the identity provider's JWKS (RS256/ES256); empty: shared-secret HS256 only
+    jwt_roles_claim: str = "roles"
     pii_key: str = field(default="", repr=False)
     log_level: str = "INFO"
     consumer_max_attempts: int = 5
@@ -47,6 +52,11 @@ class Settings:
             kafka_bootstrap=_env("GONGHUI_KAFKA_BOOTSTRAP", cls.kafka_bootstrap),
             topic_prefix=_env("GONGHUI_TOPIC_PREFIX", cls.topic_prefix),
             jwt_secret=_env("GONGHUI_JWT_SECRET", ""),
+            jwt_issuer=_env("GONGHUI_JWT_ISSUER", cls.jwt_issuer),
+            jwt_audience=_env("GONGHUI_JWT_AUDIENCE", cls.jwt_audience),
+            jwt_max_ttl_seconds=int(_env("GONGHUI_JWT_MAX_TTL_SECONDS", str(cls.jwt_max_ttl_seconds))),
+            jwt_jwks_url=_env("GONGHUI_JWT_JWKS_URL", ""),
+            jwt_roles_claim=_env("GONGHUI_JWT_ROLES_CLAIM", cls.jwt_roles_claim),
             pii_key=_env("GONGHUI_PII_KEY", ""),
             log_level=_env("GONGHUI_LOG_LEVEL", cls.log_level).upper(),
             consumer_max_attempts=int(_env("GONGHUI_CONSUMER_MAX_ATTEMPTS", str(cls.consumer_max_attempts))),
@@ -60,5 +70,7 @@ class Settings:
         return cls(**values)
 
     def require_secrets(self) -> None:
-        if len(self.jwt_secret) < 32:
-            raise RuntimeError("GONGHUI_JWT_SECRET must be set to at least 32 characters")
+        # With only a JWKS URL, tokens come only from the identity provider and HS256 is off.
+        if (self.jwt_secret or not self.jwt_jwks_url) and len(self.jwt_secret) < 32:
+            raise RuntimeError("GONGHUI_JWT_SECRET must be set to at least 32 characters"
+                               " (or GONGHUI_JWT_JWKS_URL alone, for identity-provider tokens only)")

@@ -18,7 +18,7 @@ import threading
 import uuid
 from typing import Callable
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -128,10 +128,15 @@ def current_caller(settings: Settings) -> auth.Caller:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "missing bearer token")
+    verifier = current_app.extensions.get("gonghui.verifier") or auth.Verifier.from_settings(settings)
     try:
-        g.caller = auth.decode(token.strip(), settings.jwt_secret)
+        g.caller = verifier.decode(token.strip())
     except auth.Unauthenticated as exc:
         raise ApiError(401, f"invalid token: {exc}") from exc
+    except auth.KeysUnavailable as exc:
+        log.warning("cannot verify a token: %s", exc)
+        raise ApiError(503, "tokens cannot be verified right now "
+                            "(the identity provider's keys are unavailable)") from exc
     return g.caller
 
 
@@ -173,6 +178,8 @@ def create_base_app(settings: Settings, title: str, readiness: list[Callable[[],
     )
     app.json.ensure_ascii = False
     app.extensions["gonghui.settings"] = settings
+    # Token checks; the identity provider's JWKS is fetched on the first token that needs it, not here.
+    app.extensions["gonghui.verifier"] = auth.Verifier.from_settings(settings)
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
         "security": [{"bearer": []}]})
