@@ -1,6 +1,7 @@
 """FerretDB 1.x (MongoDB wire protocol), built with Go, on PostgreSQL (or SQLite)."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -44,6 +45,15 @@ def binary() -> Path:
     target = cache_dir() / "bin" / f"ferretdb-{FERRETDB_VERSION}-{_source_digest()}"
     if target.exists():
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".build.lock", "w") as lock:  # two test runs may start at once: one builds
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            _build(target)
+    return target
+
+
+def _build(target: Path) -> None:
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
     build = cache_dir() / "build" / target.name
     shutil.rmtree(build, ignore_errors=True)
@@ -58,7 +68,6 @@ def binary() -> Path:
     subprocess.run(["go", "build", "-trimpath", "-o", str(tmp), "."], cwd=build, check=True, env=env)
     tmp.rename(target)
     shutil.rmtree(build, ignore_errors=True)
-    return target
 
 
 def _patched_source(dest: Path, env: dict) -> Path:

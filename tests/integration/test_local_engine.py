@@ -183,3 +183,20 @@ def test_a_unique_index_refuses_a_second_explicit_null(infra, namespace):
         coll.insert_one({"_id": 4, "u": None})
     client.drop_database(namespace + "unique")
     client.close()
+
+
+def test_an_update_refused_by_a_unique_index_is_a_duplicate_key(infra, namespace):
+    """FerretDB's PostgreSQL backend answered such an update with InternalError (code 1), so a service
+    could not tell it from a crash (PATCH of a credit code already used answered 500)."""
+    from pymongo.errors import DuplicateKeyError
+
+    client = MongoClient(infra.ferret.url)
+    coll = client[namespace + "unique"]["things"]
+    coll.create_index("u", unique=True, sparse=True)
+    coll.insert_many([{"_id": 1, "u": "a"}, {"_id": 2, "u": "b"}])
+    with pytest.raises(DuplicateKeyError) as refused:
+        coll.update_one({"_id": 2}, {"$set": {"u": "a"}})
+    assert refused.value.code == 11000
+    assert coll.find_one({"_id": 2})["u"] == "b"
+    client.drop_database(namespace + "unique")
+    client.close()
