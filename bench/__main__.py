@@ -357,7 +357,8 @@ def consumer_rates(report, stack, ferret, kafka, secret, n: int = 20_000) -> Non
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     settings = Settings(service="notify", mongo_url=ferret.url, db_prefix=prefix.replace(".", "_"),
                         kafka_bootstrap=kafka.bootstrap, topic_prefix=prefix, jwt_secret=secret,
-                        pii_key=stack.env()["GONGHUI_PII_KEY"], log_level="WARNING")
+                        pii_key=stack.secrets()["GONGHUI_NOTIFY_PII_KEYS"],
+                        contact_keys=stack.secrets()["GONGHUI_CONTACT_KEYS"], log_level="WARNING")
     topic = settings.topic("gonghui.members.v1")
     kafka_clients.ensure_topics(settings, [topic, settings.topic("gonghui.members.contacts.v1")])
     producer = kafka_clients.producer(settings)

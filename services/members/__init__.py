@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from shared.config import Settings
-from shared.pii import Vault
 from shared.web import create_service_app
 
 SERVICE = "members"
@@ -11,10 +10,11 @@ SERVICE = "members"
 def create_app(settings: Settings | None = None):
     from .api import applications, dues, imports, members, orgs, reviews, stats, transfers
     from .documents import ALL
+    from .keys import vaults
 
     settings = settings or Settings.from_env(SERVICE)
     blueprints = [orgs.blp, members.blp, applications.blp, transfers.blp, dues.blp, reviews.blp, stats.blp,
                   imports.blp]
     app = create_service_app(SERVICE, ALL, blueprints, settings)
-    app.extensions["gonghui.vault"] = Vault(settings.pii_key)
+    app.extensions["gonghui.vault"], app.extensions["gonghui.contact_seal"] = vaults(settings)
     return app

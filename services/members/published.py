@@ -5,6 +5,7 @@ change, never dumped from a Document. No ID number and no phone, ever.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from shared.events.catalog import EventType
@@ -14,7 +15,7 @@ from .documents import DuesAccount, Member, Organisation, Review, Transfer
 
 SOURCE = "/gonghui/members"
 TOPIC = "gonghui.members.v1"
-CONTACTS_TOPIC = "gonghui.members.contacts.v1"  # contact details in clear: only notify subscribes
+CONTACTS_TOPIC = "gonghui.members.contacts.v1"  # contact details, sealed for notify: only notify subscribes
 _SCHEMAS = Path(__file__).parent / "schemas"
 
 
@@ -40,7 +41,7 @@ DUES_ASSESSED = _type("dues.assessed")
 DUES_PAID = _type("dues.paid")
 REVIEW_OPENED = _type("review.opened")
 REVIEW_RESOLVED = _type("review.resolved")
-CONTACT_CHANGED = _type("contact.changed")
+CONTACT_CHANGED = EventType("gonghui.members.contact.changed", 2, _SCHEMAS / "contact.changed.v2.json")
 ROUTES = {CONTACT_CHANGED.name: CONTACTS_TOPIC}
 
 ALL = [ORGANISATION_CREATED, ORGANISATION_UPDATED, ORGANISATION_MOVED, ORGANISATION_CLOSED, MEMBER_APPLIED,
@@ -167,6 +168,8 @@ def review_data(review: Review) -> dict:
     }
 
 
-def contact_changed(member: Member, phone: str, email: str | None) -> dict:
-    """Published on gonghui.members.contacts.v1 only, for notify to reach the member."""
-    return {"member_id": str(member.pk), "phone": phone, "email": email, "version": member.version}
+def contact_changed(member: Member, phone: str, email: str | None, seal) -> dict:
+    """Published on gonghui.members.contacts.v1 only; the values sealed with the contact keys (``seal``:
+    a Vault of GONGHUI_CONTACT_KEYS), which only members and notify hold."""
+    return {"member_id": str(member.pk), "sealed": seal.encrypt(json.dumps({"phone": phone, "email": email})),
+            "version": member.version}

@@ -1,14 +1,13 @@
 """members worker: relays the outbox to gonghui.members.v1, reads attendance from
 gonghui.events.v1, and runs the periodic jobs (transfer expiry and completion,
-path repair, the daily six-month check)."""
+following subtree moves, the daily six-month check)."""
 from __future__ import annotations
 
 import os
 
-from shared.pii import Vault
 from shared.worker import WorkerSpec, main
 
-from . import imports, reviews, stats, transfers, tree
+from . import imports, keys, reviews, stats, transfers, tree
 from .consumed import EVENTS_TOPIC, HANDLERS
 from .documents import ALL, DuesAccount, Member, Organisation, Review, Transfer
 from .published import ROUTES, SOURCE, TOPIC
@@ -17,7 +16,7 @@ STATS_EVERY = float(os.environ.get("GONGHUI_STATS_REFRESH_SECONDS") or 300)
 
 
 def import_rosters(settings):
-    return imports.process_pending(Vault(settings.pii_key))
+    return imports.process_pending(*keys.vaults(settings))
 
 
 def sweep_imports(_settings):
@@ -33,7 +32,7 @@ SPEC = WorkerSpec(
               (600.0, sweep_imports),
               (60.0, lambda _: transfers.expire_due()),
               (60.0, lambda _: transfers.finish_accepted()),
-              (3600.0, lambda _: tree.repair_paths()),
+              (1.0, lambda _: tree.follow_moves()),
               (86400.0, lambda _: reviews.open_education_reviews()),
               (STATS_EVERY, lambda _: stats.refresh())],
 )

@@ -1,6 +1,7 @@
 """Events notify consumes, each read through its own minimal schema."""
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 from bson import ObjectId
@@ -15,6 +16,7 @@ from shared.pii import Vault
 
 from . import domain
 from .documents import Contact, InboxMessage, Recipient
+from .keys import pii_vault
 from .published import MESSAGE_DELIVERED, message_delivered
 
 MEMBERS_TOPIC = "gonghui.members.v1"
@@ -145,11 +147,15 @@ HANDLERS = {
 
 
 class ContactChanged(Schema):
+    """contact.changed v2 carries ``sealed`` (the values, encrypted with the contact keys); v1 carried
+    them in clear and may still wait on the topic after an upgrade."""
+
     class Meta:
         unknown = EXCLUDE
 
     member_id = fields.String(required=True)
-    phone = fields.String(required=True)
+    sealed = fields.String(load_default=None)
+    phone = fields.String(load_default=None)
     email = fields.String(load_default=None, allow_none=True)
     version = fields.Integer(required=True)
 
@@ -158,11 +164,19 @@ _CONTACT_CHANGED = ContactChanged()  # built once, not per event
 
 
 def contact_handlers(settings) -> dict:
-    """Contact details are stored encrypted with notify's own key."""
-    vault = Vault(settings.pii_key)
+    """Contact details arrive sealed with the contact keys (shared with members only) and are stored
+    encrypted with notify's own keys."""
+    vault = pii_vault(settings)
+    opener = Vault(settings.contact_keys, what="GONGHUI_CONTACT_KEYS") if settings.contact_keys else None
 
     def contact(event: CloudEvent) -> tuple[str, int, dict]:
         data = _CONTACT_CHANGED.load(event.data)
+        if data["sealed"] is not None:
+            if opener is None:
+                raise RuntimeError("a sealed contact event arrived but GONGHUI_CONTACT_KEYS is not set")
+            data.update(json.loads(opener.decrypt(data["sealed"])))
+        if not data["phone"]:
+            raise ValueError("contact.changed without a phone")
         return data["member_id"], data["version"], {
             "phone_encrypted": vault.encrypt(data["phone"]),
             "email_encrypted": vault.encrypt(data["email"]) if data["email"] else None}

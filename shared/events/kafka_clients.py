@@ -53,6 +53,11 @@ def consumer(settings: Settings, topics: list[str], timeout: float = 30.0) -> Ka
     return client
 
 
+# Every topic, dead letters included, keeps records for 7 days (consumers remember handled ids for 14):
+# explicit, so that no broker default can keep contact events or their dead letters forever.
+TOPIC_CONFIGS = {"retention.ms": str(7 * 24 * 3600 * 1000)}
+
+
 def ensure_topics(settings: Settings, topics: list[str], partitions: int = 6, timeout: float = 30.0) -> None:
     """Create missing topics and wait until every partition has a leader: a
     consumer that joins its group before then is assigned nothing for the
@@ -60,7 +65,8 @@ def ensure_topics(settings: Settings, topics: list[str], partitions: int = 6, ti
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=10_000)
     try:
         existing = set(admin.list_topics())
-        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
+        missing = [NewTopic(t, num_partitions=partitions, replication_factor=1, topic_configs=TOPIC_CONFIGS)
+                   for t in topics if t not in existing]
         if missing:
             try:
                 admin.create_topics(missing)

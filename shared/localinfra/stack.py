@@ -26,21 +26,44 @@ SERVICES = ("members", "events", "welfare", "notify")
 DEFAULT_PORTS = {"members": 8001, "events": 8002, "welfare": 8003, "notify": 8004}
 
 
+SECRETS = {  # name in secrets.json → how a fresh one is made
+    "GONGHUI_JWT_SECRET": lambda: secrets.token_urlsafe(48),
+    "GONGHUI_MEMBERS_PII_KEYS": new_key,
+    "GONGHUI_NOTIFY_PII_KEYS": new_key,
+    "GONGHUI_FINGERPRINT_KEY": lambda: secrets.token_urlsafe(48),
+    "GONGHUI_CONTACT_KEYS": new_key,
+}
+
+
 def load_or_create_secrets(data_dir: Path) -> dict:
     """Secrets from the environment; otherwise generated once and kept with the data,
     so a second run can still read the first run's data and tokens."""
     path = data_dir / "secrets.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
-    values = {
-        "GONGHUI_JWT_SECRET": os.environ.get("GONGHUI_JWT_SECRET") or stored.get("GONGHUI_JWT_SECRET")
-        or secrets.token_urlsafe(48),
-        "GONGHUI_PII_KEY": os.environ.get("GONGHUI_PII_KEY") or stored.get("GONGHUI_PII_KEY") or new_key(),
-    }
+    legacy = stored.get("GONGHUI_PII_KEY")  # data directories from before each service had its own keys
+    if legacy:
+        stored.setdefault("GONGHUI_MEMBERS_PII_KEYS", legacy)  # the fingerprint key stays derived from it
+        stored.setdefault("GONGHUI_NOTIFY_PII_KEYS", f"{new_key()},{legacy}")
+        stored.setdefault("GONGHUI_FINGERPRINT_KEY", "")
+    values = {name: os.environ.get(name) or (stored[name] if name in stored else make())
+              for name, make in SECRETS.items()}
     if values != stored:
         data_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
         path.chmod(0o600)
     return values
+
+
+def service_env(service: str, values: dict) -> dict:
+    """Each service gets only the keys it needs (README, "Security")."""
+    env = {"GONGHUI_JWT_SECRET": values["GONGHUI_JWT_SECRET"]}
+    if service == "members":
+        env.update(GONGHUI_PII_KEYS=values["GONGHUI_MEMBERS_PII_KEYS"], GONGHUI_CONTACT_KEYS=values["GONGHUI_CONTACT_KEYS"])
+        if values["GONGHUI_FINGERPRINT_KEY"]:
+            env["GONGHUI_FINGERPRINT_KEY"] = values["GONGHUI_FINGERPRINT_KEY"]
+    elif service == "notify":
+        env.update(GONGHUI_PII_KEYS=values["GONGHUI_NOTIFY_PII_KEYS"], GONGHUI_CONTACT_KEYS=values["GONGHUI_CONTACT_KEYS"])
+    return env
 
 
 @dataclass
@@ -58,9 +81,14 @@ class Stack:
     webs: dict = field(default_factory=dict)
     workers: dict = field(default_factory=dict)
 
-    def env(self) -> dict:
+    def secrets(self) -> dict:
+        return load_or_create_secrets(self.data_dir)
+
+    def env(self, service: str | None = None) -> dict:
+        """The environment of a service's processes (without ``service``: what every one shares)."""
+        values = self.secrets()
         return {
-            **load_or_create_secrets(self.data_dir),
+            **(service_env(service, values) if service else {"GONGHUI_JWT_SECRET": values["GONGHUI_JWT_SECRET"]}),
             "GONGHUI_MONGO_URL": f"mongodb://127.0.0.1:{self.mongo_port}/",
             "GONGHUI_KAFKA_BOOTSTRAP": f"127.0.0.1:{self.kafka_port}",
             "PYTHONUNBUFFERED": "1",
@@ -80,7 +108,8 @@ class Stack:
                 "--bind", f"127.0.0.1:{self.ports[service]}", "--graceful-timeout", "10",
                 "--config", str(Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"),
                 f"services.{service}.wsgi:app"]
-        child = Child.start(f"{service}-web", argv, self.data_dir / "logs" / f"{service}-web.log", env=self.env())
+        child = Child.start(f"{service}-web", argv, self.data_dir / "logs" / f"{service}-web.log",
+                            env=self.env(service))
         self.webs[service] = child
         return child
 
@@ -89,7 +118,7 @@ class Stack:
         name = service if replica == 1 else f"{service}#{replica}"
         argv = [sys.executable, "-m", f"services.{service}.worker"]
         child = Child.start(f"{name}-worker", argv, self.data_dir / "logs" / f"{name.replace('#', '-')}-worker.log",
-                            env=self.env())
+                            env=self.env(service))
         self.workers[name] = child
         return child
 

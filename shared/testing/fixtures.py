@@ -38,6 +38,9 @@ def infra(tmp_path_factory):
     ferret.stop()
 
 
+CONTACT_KEY = new_key()  # members seals contact events with it, notify opens them
+
+
 @pytest.fixture(scope="session")
 def pii_key():
     return new_key()
@@ -54,7 +57,7 @@ def settings_for(infra, namespace, pii_key):
     def make(service: str, **overrides) -> Settings:
         values = dict(mongo_url=infra.ferret.url, db_prefix=namespace, kafka_bootstrap=infra.kafka.bootstrap,
                       topic_prefix=namespace.replace("_", "."), jwt_secret=JWT_SECRET, pii_key=pii_key,
-                      log_level="WARNING")
+                      contact_keys=CONTACT_KEY, log_level="WARNING")
         values.update(overrides)
         return Settings(service=service, **values)
     return make

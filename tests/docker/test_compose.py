@@ -32,6 +32,19 @@ def test_every_service_has_a_web_and_a_worker_from_one_image(compose):
         assert worker["depends_on"]["kafka-init"]["condition"] == "service_completed_successfully"
 
 
+def test_each_service_gets_only_the_keys_it_needs(compose):
+    """yaml.safe_load resolves the merge keys, so this is each container's real environment."""
+    keys = {"GONGHUI_PII_KEYS", "GONGHUI_PII_KEY", "GONGHUI_FINGERPRINT_KEY", "GONGHUI_CONTACT_KEYS"}
+    expected = {"members": {"GONGHUI_PII_KEYS", "GONGHUI_FINGERPRINT_KEY", "GONGHUI_CONTACT_KEYS"},
+                "notify": {"GONGHUI_PII_KEYS", "GONGHUI_CONTACT_KEYS"}, "events": set(), "welfare": set()}
+    for name in SERVICES:
+        for container in (name, f"{name}-worker"):
+            assert keys & set(compose["services"][container]["environment"]) == expected[name], container
+    members, notify = compose["services"]["members"]["environment"], compose["services"]["notify"]["environment"]
+    assert members["GONGHUI_PII_KEYS"] != notify["GONGHUI_PII_KEYS"]  # notify cannot read members' data
+    assert "retention.ms" in " ".join(compose["services"]["kafka-init"]["command"])
+
+
 def test_infrastructure_is_kraft_kafka_and_a_mongo_replica_set(compose):
     kafka = compose["services"]["kafka"]["environment"]
     assert kafka["KAFKA_PROCESS_ROLES"] == "broker,controller"
@@ -71,7 +84,8 @@ def test_compose_config_is_valid():
     cli = _compose_cli()
     if cli is None:
         pytest.skip("neither 'docker compose' nor 'docker-compose' is installed to validate the file")
-    env = {**os.environ, "GONGHUI_JWT_SECRET": "x" * 40, "GONGHUI_PII_KEY": "k"}
+    env = {**os.environ, "GONGHUI_JWT_SECRET": "x" * 40, "GONGHUI_MEMBERS_PII_KEYS": "k", "GONGHUI_NOTIFY_PII_KEYS": "n",
+           "GONGHUI_FINGERPRINT_KEY": "f", "GONGHUI_CONTACT_KEYS": "c"}
     result = subprocess.run([*cli, "config", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     missing = subprocess.run([*cli, "config", "--quiet"], cwd=ROOT, capture_output=True, text=True,

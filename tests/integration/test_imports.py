@@ -22,6 +22,12 @@ pytestmark = pytest.mark.integration
 HEADER = ["姓名", "性别", "身份证号", "手机号", "用工形式", "岗位"]
 
 
+def keys_of(client):
+    """The members app's personal-data vault and contact seal, as the worker builds them."""
+    extensions = client.application.extensions
+    return extensions["gonghui.vault"], extensions["gonghui.contact_seal"]
+
+
 def roster(n: int, bad: dict[int, list] | None = None) -> list[list[str]]:
     rows = [HEADER]
     for i in range(n):
@@ -59,7 +65,7 @@ def test_a_csv_roster_is_imported_with_a_report_of_every_bad_row(members, tree, 
            99: ["赵六", "女", id_number(99, birth="19850101"), "12345", "合同", ""]}
     response = upload(members, admin, tree["a"], csv_bytes(roster(120, bad), "gb18030"), "名册.csv")
     assert response.status_code == 202, response.json
-    assert imports.process_pending(members.application.extensions["gonghui.vault"]) == 1
+    assert imports.process_pending(*keys_of(members)) == 1
     job = members.get(f"/api/v1/imports/{response.json['id']}", headers=admin).json
     assert job["status"] == "done" and job["rows_total"] == 120
     assert job["imported"] == 116 and job["already_registered"] == 0 and job["error_count"] == 4
@@ -72,7 +78,7 @@ def test_a_csv_roster_is_imported_with_a_report_of_every_bad_row(members, tree, 
         "gonghui.members.contact.changed", "gonghui.members.member.joined"]
 
     again = upload(members, admin, tree["a"], csv_bytes(roster(120, bad), "gb18030"), "名册.csv").json
-    imports.process_pending(members.application.extensions["gonghui.vault"])
+    imports.process_pending(*keys_of(members))
     second = members.get(f"/api/v1/imports/{again['id']}", headers=admin).json
     assert second["imported"] == 0 and second["already_registered"] == 116  # the same file twice: nothing changes
     assert Member.objects(org_id=tree["a"]).count() == 116
@@ -84,7 +90,7 @@ def test_an_xlsx_roster_in_english(members, tree, bearer):
             ["Li Lei", "male", id_number(1, birth="19920202"), "13911112222", "gig"],
             ["Han Meimei", "female", id_number(2, birth="19920202"), "13911113333", "dispatched"]]
     job_id = upload(members, admin, tree["b"], xlsx_bytes(rows), "roster.xlsx").json["id"]
-    imports.process_pending(members.application.extensions["gonghui.vault"])
+    imports.process_pending(*keys_of(members))
     job = members.get(f"/api/v1/imports/{job_id}", headers=admin).json
     assert (job["status"], job["imported"], job["error_count"]) == ("done", 2, 0)
     assert {m.employment_type for m in Member.objects(org_id=tree["b"])} == {"gig", "dispatched"}
@@ -93,7 +99,7 @@ def test_an_xlsx_roster_in_english(members, tree, bearer):
 def test_bad_files_and_scope(members, tree, bearer):
     admin = bearer("admin", tree["a"])
     missing_column = upload(members, admin, tree["a"], csv_bytes([["姓名", "性别"], ["张三", "男"]]), "x.csv").json
-    imports.process_pending(members.application.extensions["gonghui.vault"])
+    imports.process_pending(*keys_of(members))
     job = members.get(f"/api/v1/imports/{missing_column['id']}", headers=admin).json
     assert job["status"] == "failed" and "id_number" in job["failure"]
     assert upload(members, admin, tree["b"], csv_bytes(roster(2)), "x.csv").status_code == 404
@@ -129,7 +135,7 @@ def test_an_imported_member_document_has_exactly_the_shape_the_model_writes(memb
     job = ImportJob(id=ObjectId(), org_id=tree["a"], created_by="admin:x")
     row = domain.RosterRow(line=7, name="王芳", gender="female", id_number=id_number(7), birth=date(1985, 1, 1),
                            phone="13700000007", employment_type="migrant", job="车工", education=None)
-    raw = imports._member_document(row, "GH202600000007", org, job, Vault(new_key()), utcnow())
+    raw = imports._member_document(row, "GH202600000007", org, job, Vault(new_key()), Vault(new_key()), utcnow())
     member = Member._from_son(raw)
     member.validate()
     assert member.to_mongo().to_dict() == raw
@@ -144,7 +150,7 @@ def chunks_of(job_id: str) -> list[bytes]:
 
 def test_the_uploaded_file_is_held_encrypted_and_only_until_its_job_ends(members, tree, bearer):
     admin = bearer("admin", tree["a"])
-    vault = members.application.extensions["gonghui.vault"]
+    vault, seal = keys_of(members)
     rows = roster(3)
     done = upload(members, admin, tree["a"], csv_bytes(rows), "名册.csv").json["id"]
     failed = upload(members, admin, tree["a"], csv_bytes([["姓名", "性别"], rows[1][:2]]), "x.csv").json["id"]
@@ -152,7 +158,7 @@ def test_the_uploaded_file_is_held_encrypted_and_only_until_its_job_ends(members
         stored = b"".join(chunks_of(job_id))
         assert stored and rows[1][2].encode() not in stored and rows[1][3].encode() not in stored
         assert "职工".encode() not in stored and "职工".encode("gb18030") not in stored
-    assert imports.process_pending(vault) == 2
+    assert imports.process_pending(vault, seal) == 2
     assert ImportJob.objects(pk=done).first().status == "done"
     assert ImportJob.objects(pk=failed).first().status == "failed"
     assert chunks_of(done) == [] and chunks_of(failed) == []  # deleted as soon as the job ends
@@ -182,7 +188,7 @@ def test_swapped_columns_never_put_an_id_number_or_phone_in_the_report(members, 
     rows[2] = [people[1][0], people[1][2], people[1][1], people[1][3], people[1][4]]  # gender ⇄ ID number
     rows[3] = [people[2][0], people[2][1], people[2][2], people[2][4], people[2][3]]  # phone ⇄ employment
     job_id = upload(members, admin, tree["a"], csv_bytes(rows), "名册.csv").json["id"]
-    imports.process_pending(members.application.extensions["gonghui.vault"])
+    imports.process_pending(*keys_of(members))
     response = members.get(f"/api/v1/imports/{job_id}", headers=admin)
     job = response.json
     assert job["status"] == "done" and job["imported"] == 3
@@ -204,7 +210,7 @@ def test_a_sheet_claiming_a_million_rows_fails_in_a_moment_naming_the_limit(memb
     accepted = upload(members, admin, tree["a"], BOMB, "名册.xlsx")
     assert accepted.status_code == 202, accepted.json
     started = time.monotonic()
-    assert imports.process_pending(members.application.extensions["gonghui.vault"]) == 1
+    assert imports.process_pending(*keys_of(members)) == 1
     assert time.monotonic() - started < 10  # it was about 20 minutes of CPU
     job = members.get(f"/api/v1/imports/{accepted.json['id']}", headers=admin).json
     assert job["status"] == "failed" and "200,000 rows" in job["failure"] and job["imported"] == 0
@@ -224,13 +230,13 @@ def test_a_shared_strings_bomb_is_refused_on_upload(members, tree, bearer):
 
 def test_a_job_whose_worker_keeps_dying_is_failed_after_three_attempts(members, tree, bearer):
     admin = bearer("admin", tree["a"])
-    vault = members.application.extensions["gonghui.vault"]
+    vault, seal = keys_of(members)
     long_ago = utcnow() - imports.STALE_AFTER - timedelta(seconds=1)
     retried, exhausted = (upload(members, admin, tree["a"], csv_bytes(roster(2)), "x.csv").json["id"]
                           for _ in range(2))
     ImportJob.objects(pk=retried).update_one(set__status="running", set__attempts=2, set__heartbeat_at=long_ago)
     ImportJob.objects(pk=exhausted).update_one(set__status="running", set__attempts=3, set__heartbeat_at=long_ago)
-    assert imports.process_pending(vault) == 1
+    assert imports.process_pending(vault, seal) == 1
     job = ImportJob.objects(pk=exhausted).first()
     assert job.status == "failed" and "3 times" in job.failure and chunks_of(exhausted) == []
     again = ImportJob.objects(pk=retried).first()
@@ -240,12 +246,12 @@ def test_a_job_whose_worker_keeps_dying_is_failed_after_three_attempts(members, 
 def test_a_worker_whose_job_was_taken_from_it_stops(members, tree, bearer, monkeypatch):
     monkeypatch.setattr(imports, "BATCH", 2)
     admin = bearer("admin", tree["a"])
-    vault = members.application.extensions["gonghui.vault"]
+    vault, seal = keys_of(members)
     job_id = upload(members, admin, tree["a"], csv_bytes(roster(6)), "x.csv").json["id"]
     job = imports.claim_next()
     ImportJob.objects(pk=job_id).update_one(inc__attempts=1)  # another worker took it up meanwhile
     with pytest.raises(imports._Superseded):
-        imports.run(job, vault)
+        imports.run(job, vault, seal)
     assert ImportJob.objects(pk=job_id).first().status == "running" and chunks_of(job_id) != []
 
 
@@ -258,7 +264,7 @@ def test_a_parser_error_quoting_a_cell_reaches_neither_the_job_nor_the_log(membe
     sheet = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData><row r="1">{header}</row>'
              f'<row r="2"><c r="C2" t="n"><v>{secret}</v></c></row></sheetData></worksheet>')  # not a number
     job_id = upload(members, admin, tree["a"], handmade_xlsx(sheet), "名册.xlsx").json["id"]
-    imports.process_pending(members.application.extensions["gonghui.vault"])
+    imports.process_pending(*keys_of(members))
     response = members.get(f"/api/v1/imports/{job_id}", headers=admin)
     assert response.json["status"] == "failed" and "ValueError" in response.json["failure"]
     assert secret not in response.get_data(as_text=True)
