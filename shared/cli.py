@@ -175,3 +175,24 @@ def import_roster(file, org_id, url, token):
 
 if __name__ == "__main__":
     cli()
+
+
+@cli.command("rotate-keys")
+@click.argument("service", type=click.Choice(["members", "notify"]))
+def rotate_keys(service):
+    """Re-encrypt a service's personal data with the first of its GONGHUI_PII_KEYS.
+
+    Rotation: put a new key first in GONGHUI_PII_KEYS (old ones after it; every key decrypts),
+    restart the service, run this, then drop the old key. Safe to interrupt and run again."""
+    from . import db
+    from .pii import rotate_collection
+
+    keys = importlib.import_module(f"services.{service}.keys")
+    settings = Settings.from_env(service)
+    db.connect(settings)
+    vault = keys.pii_vault(settings)
+    for document, fields in keys.ENCRYPTED:
+        name = document._get_collection_name()
+        done = rotate_collection(document._get_collection(), fields, vault,
+                                 progress=lambda n: click.echo(f"\r{name}: {n:,} re-encrypted", nl=False))
+        click.echo(f"\r{name}: {done:,} re-encrypted")

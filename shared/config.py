@@ -23,13 +23,16 @@ class Settings:
     jwt_max_ttl_seconds: int = 43200  # 12 h: the longest lifetime (exp - iat) a token may have
     jwt_jwks_url: str = ""  # the identity provider's JWKS (RS256/ES256); empty: shared-secret HS256 only
     jwt_roles_claim: str = "roles"
-    pii_key: str = field(default="", repr=False)
+    pii_key: str = field(default="", repr=False)  # Fernet keys, newest first, comma-separated
+    fingerprint_key: str = field(default="", repr=False)  # HMAC key for uniqueness checks; never rotates
+    contact_keys: str = field(default="", repr=False)  # Fernet keys sealing contact events (members → notify)
     log_level: str = "INFO"
     consumer_max_attempts: int = 5
     consumer_batch: int = 200
     relay_batch_size: int = 200
     processed_retention_days: int = 14  # longer than the topics keep events (7 days)
     heartbeat_file: str = ""
+    refusals_per_hour: int = 30  # members: "already registered" answers one caller may get in an hour
 
     @property
     def database(self) -> str:
@@ -57,7 +60,9 @@ class Settings:
             jwt_max_ttl_seconds=int(_env("GONGHUI_JWT_MAX_TTL_SECONDS", str(cls.jwt_max_ttl_seconds))),
             jwt_jwks_url=_env("GONGHUI_JWT_JWKS_URL", ""),
             jwt_roles_claim=_env("GONGHUI_JWT_ROLES_CLAIM", cls.jwt_roles_claim),
-            pii_key=_env("GONGHUI_PII_KEY", ""),
+            pii_key=_env("GONGHUI_PII_KEYS") or _env("GONGHUI_PII_KEY", ""),
+            fingerprint_key=_env("GONGHUI_FINGERPRINT_KEY", ""),
+            contact_keys=_env("GONGHUI_CONTACT_KEYS", ""),
             log_level=_env("GONGHUI_LOG_LEVEL", cls.log_level).upper(),
             consumer_max_attempts=int(_env("GONGHUI_CONSUMER_MAX_ATTEMPTS", str(cls.consumer_max_attempts))),
             consumer_batch=int(_env("GONGHUI_CONSUMER_BATCH", str(cls.consumer_batch))),
@@ -65,6 +70,7 @@ class Settings:
             processed_retention_days=int(_env("GONGHUI_PROCESSED_RETENTION_DAYS",
                                               str(cls.processed_retention_days))),
             heartbeat_file=_env("GONGHUI_HEARTBEAT_FILE", ""),
+            refusals_per_hour=int(_env("GONGHUI_REFUSALS_PER_HOUR", str(cls.refusals_per_hour))),
         )
         values.update(overrides)
         return cls(**values)

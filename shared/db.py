@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import mongoengine
-from mongoengine import Document
+from mongoengine import Document, NotUniqueError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .config import Settings
 
@@ -44,3 +45,21 @@ def ensure_indexes(documents: list[type[Document]]) -> None:
 
 def ping(settings: Settings) -> None:
     mongoengine.get_db(alias=settings.service).command("ping")
+
+
+DUPLICATE_KEY = 11000  # MongoDB's code, which FerretDB returns too
+
+
+def is_duplicate_key(exc: BaseException) -> bool:
+    """True when a write was refused by a unique index, by the driver's error type and code rather than
+    its wording (mongoengine wraps the driver's error; its cause is kept)."""
+    while exc is not None:
+        if isinstance(exc, DuplicateKeyError) or getattr(exc, "code", None) == DUPLICATE_KEY:
+            return True
+        if isinstance(exc, BulkWriteError):
+            errors = exc.details.get("writeErrors", [])
+            return bool(errors) and all(e.get("code") == DUPLICATE_KEY for e in errors)
+        if isinstance(exc, NotUniqueError) and exc.__cause__ is None:
+            return True  # mongoengine raises it only for code 11000 (and 11001)
+        exc = exc.__cause__ or exc.__context__
+    return False

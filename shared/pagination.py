@@ -38,14 +38,15 @@ def decode_cursor(cursor: str) -> ObjectId | None:
         return None
 
 
-def page(queryset, args: dict, render) -> dict:
-    """Items after ``args['cursor']`` (by descending id) and the next cursor."""
+def page(queryset, args: dict, render, keep=None) -> dict:
+    """Items after ``args['cursor']`` (by descending id) and the next cursor. ``keep`` (rows → rows) may
+    drop rows from a page after the query; the cursor still moves past them."""
     if args.get("cursor"):
         queryset = queryset.filter(id__lt=decode_cursor(args["cursor"]))
     rows = list(queryset.order_by("-id").limit(args["limit"] + 1))
     more = len(rows) > args["limit"]
     rows = rows[: args["limit"]]
-    return {"items": [render(r) for r in rows],
+    return {"items": [render(r) for r in (keep(rows) if keep else rows)],
             "next_cursor": encode_cursor(rows[-1].pk) if more and rows else None}
 
 
@@ -80,7 +81,8 @@ class SortedPageArgs(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
 
 
-def sorted_page(queryset, args: dict, render, field: str, descending: bool, is_datetime: bool = False) -> dict:
+def sorted_page(queryset, args: dict, render, field: str, descending: bool, is_datetime: bool = False,
+                keep=None) -> dict:
     """Keyset pagination on (``field``, id): stable under inserts, bounded page size."""
     op = "lt" if descending else "gt"
     if args.get("cursor"):
@@ -97,5 +99,5 @@ def sorted_page(queryset, args: dict, render, field: str, descending: bool, is_d
     more = len(rows) > args["limit"]
     rows = rows[: args["limit"]]
     last = rows[-1] if rows else None
-    return {"items": [render(r) for r in rows],
+    return {"items": [render(r) for r in (keep(rows) if keep else rows)],
             "next_cursor": _encode_key(getattr(last, field), last.pk) if more and last else None}

@@ -91,25 +91,39 @@ def _handle_unexpected(exc: Exception):
     return error_response(500, "internal error")
 
 
-def find_operator_keys(value, path: str = "") -> list[str]:
-    """Paths of any keys that could be read as a MongoDB operator ($...)."""
-    found = []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if str(key).startswith("$") or "\x00" in str(key):
-                found.append(here)
-            found.extend(find_operator_keys(child, here))
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            found.extend(find_operator_keys(child, f"{path}[{i}]"))
-    return found
+MAX_JSON_DEPTH = 32  # no request body of this API nests deeper; a deeper one is refused before any walk
+
+
+class TooDeep(ValueError):
+    pass
+
+
+def find_operator_keys(value, max_depth: int = MAX_JSON_DEPTH) -> list[str]:
+    """Paths of any keys that could be read as a MongoDB operator ($...); walks without recursion and
+    raises ``TooDeep`` beyond ``max_depth`` levels."""
+    found, stack = [], [(value, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > max_depth:
+            raise TooDeep(f"the JSON body nests deeper than {max_depth} levels")
+        if isinstance(node, dict):
+            for key, child in node.items():
+                here = f"{path}.{key}" if path else str(key)
+                if str(key).startswith("$") or "\x00" in str(key):
+                    found.append(here)
+                stack.append((child, here, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(node))
+    return sorted(found)
 
 
 def _guard_operators():
     if request.is_json and request.content_length:
-        body = request.get_json(silent=True)
-        bad = find_operator_keys(body) if body is not None else []
+        try:
+            body = request.get_json(silent=True)
+            bad = find_operator_keys(body) if body is not None else []
+        except (RecursionError, TooDeep):  # the parser itself recurses: 50,000 '[' must not become a 500
+            return error_response(400, f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
         if bad:
             return error_response(422, "field names may not start with '$'",
                                   {p: ["Operator-like keys are not accepted."] for p in bad})

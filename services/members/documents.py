@@ -48,9 +48,27 @@ class Organisation(OutboxDocument):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     closed_at = DateTimeField()
+    move_id = StringField()  # the latest OrgMove of this organisation
     version = IntField(default=1)
 
     meta = {"db_alias": ALIAS, "collection": "organisations", "indexes": ["path", "parent_id"]}
+
+
+class OrgMove(Document):
+    """A subtree move being followed: the moved organisation's own path changed in the request; the
+    worker brings every copy of a path below it (organisations, members, transfers, dues accounts,
+    reviews, import jobs, statistics) up to date, resuming after a crash, and counts what it changed."""
+
+    org_id = StringField(required=True)
+    old_path = ListField(StringField(), required=True)
+    new_path = ListField(StringField(), required=True)
+    state = StringField(required=True, choices=("following", "done"), default="following")
+    requested_by = StringField(required=True)
+    requested_at = DateTimeField(required=True)
+    finished_at = DateTimeField()
+    updated = DictField()  # collection → copies brought up to date so far
+
+    meta = {"db_alias": ALIAS, "collection": "org_moves", "indexes": ["state"]}
 
 
 class HistoryEntry(EmbeddedDocument):
@@ -69,7 +87,7 @@ class HistoryEntry(EmbeddedDocument):
 class Member(OutboxDocument):
     name = StringField(required=True, max_length=100)
     gender = StringField(required=True, choices=GENDERS)
-    birth_date = DateTimeField()
+    birth_year = IntField()  # for age statistics; the full birth date would narrow the masked ID number
     id_number_fingerprint = StringField(required=True, unique=True)
     id_number_encrypted = StringField(required=True)
     id_number_masked = StringField(required=True)
@@ -262,6 +280,27 @@ class PiiAccess(Document):
     meta = {"db_alias": ALIAS, "collection": "pii_access", "indexes": ["member_id"]}
 
 
+class UniquenessRefusal(Document):
+    """Each time a caller was told that an ID number is already registered (who, when; never the
+    number): federation-wide uniqueness necessarily tells that much, so it is recorded and rationed."""
+
+    by = StringField(required=True)
+    by_org = StringField()
+    request_id = StringField()
+    at = DateTimeField(required=True)
+
+    meta = {"db_alias": ALIAS, "collection": "uniqueness_refusals", "indexes": ["by"]}
+
+
+class RefusalBudget(Document):
+    """Refusals per caller and hour (``<sub>:<YYYY-MM-DDTHH>``), counted atomically."""
+
+    id = StringField(primary_key=True)
+    n = IntField(default=0)
+
+    meta = {"db_alias": ALIAS, "collection": "refusal_budgets"}
+
+
 class Counter(Document):
     """Federation-wide sequences (card numbers), advanced atomically."""
 
@@ -292,5 +331,5 @@ class Counter(Document):
         return doc["value"]
 
 
-ALL = [Organisation, Member, Transfer, DuesAccount, Participation, Review, OrgStats, ImportJob, ImportChunk,
-       PiiAccess, Counter]
+ALL = [Organisation, OrgMove, Member, Transfer, DuesAccount, Participation, Review, OrgStats, ImportJob, ImportChunk,
+       PiiAccess, UniquenessRefusal, RefusalBudget, Counter]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from shared.db import is_duplicate_key
 from shared.events.envelope import utcnow
 
 from . import domain
@@ -46,6 +47,6 @@ def open_education_reviews(evaluated_month: str | None = None) -> int:
             review.save(force_insert=True)
             opened += 1
         except Exception as exc:
-            if "duplicate key" not in str(exc):
+            if not is_duplicate_key(exc):
                 raise  # a second run for the same month opens nothing new
     return opened

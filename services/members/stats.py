@@ -29,7 +29,7 @@ def refresh() -> int:
         "by_status": Tally(), "by_gender": Tally(), "by_employment_type": Tally(), "by_birth_year": Tally(),
         "kept": 0, "joined_by_month": Tally(), "left_by_month": Tally(),
         "transferred_in_by_month": Tally(), "transferred_out_by_month": Tally()})
-    fields = {"org_id": 1, "status": 1, "gender": 1, "employment_type": 1, "birth_date": 1, "kept_reason": 1,
+    fields = {"org_id": 1, "status": 1, "gender": 1, "employment_type": 1, "birth_year": 1, "kept_reason": 1,
               "joined_at": 1, "left_at": 1}
     for raw in Member._get_collection().find({}, fields):
         counts = per_org[raw["org_id"]]
@@ -37,8 +37,8 @@ def refresh() -> int:
         if raw["status"] in IN_MEMBERSHIP:
             counts["by_gender"][raw["gender"]] += 1
             counts["by_employment_type"][raw["employment_type"]] += 1
-            if raw.get("birth_date"):
-                counts["by_birth_year"][str(raw["birth_date"].year)] += 1
+            if raw.get("birth_year"):
+                counts["by_birth_year"][str(raw["birth_year"])] += 1
             counts["kept"] += bool(raw.get("kept_reason"))
         if raw.get("joined_at"):
             counts["joined_by_month"][_month(raw["joined_at"])] += 1

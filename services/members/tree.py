@@ -1,42 +1,175 @@
-"""Keeping materialised paths true after a subtree moves.
+"""Keeping copies of organisation paths true after a subtree moves.
 
-The moved organisation's own document changes atomically (with its event);
-everything below follows by _id, idempotently. If a process dies half way,
-``repair_paths`` (run by the worker) finishes the job from the tree itself.
+A move changes the moved organisation's own path atomically (with its event) and records an
+``OrgMove``; the worker then brings every copy of a path below it up to date (``follow_moves``),
+resuming where it stood after a crash. Until it has, nothing trusts a copy for scope:
+``PathResolver`` gives any copy's current path from the organisations' own records.
 """
 from __future__ import annotations
 
+import logging
+
+from bson import ObjectId
 from pymongo import UpdateOne
 
 from shared.events.envelope import utcnow
 
-from . import domain
-from .documents import HistoryEntry, Member, Organisation
+from .documents import (DuesAccount, HistoryEntry, ImportJob, Member, Organisation, OrgMove, OrgStats, Review,
+                        Transfer)
 from .published import MEMBER_UPDATED, member_updated
 
+log = logging.getLogger(__name__)
 
-def follow_move(old_path: list[str], new_path: list[str]) -> int:
-    moved = old_path[-1]
+MAX_DEPTH = 32  # organisation trees are a handful of levels deep; this only guards against a cycle
+BATCH = 500
+
+
+class PathResolver:
+    """Current paths of copied paths, from the organisations' ``parent_id`` links (a move changes the
+    moved organisation's link atomically; no other organisation's link changes), reading each
+    organisation at most once: one resolver per request or per batch of a job."""
+
+    def __init__(self):
+        self._parent: dict[str, str | None] = {}
+        self._absent: set[str] = set()
+        self._paths: dict[str, list[str] | None] = {}
+
+    def prefetch(self, paths) -> None:
+        self._fetch({org_id for path in paths for org_id in path})
+
+    def _fetch(self, ids) -> None:
+        wanted = {i for i in ids if i not in self._parent and i not in self._absent}
+        if not wanted:
+            return
+        object_ids = [ObjectId(i) for i in wanted if ObjectId.is_valid(i)]
+        for raw in Organisation._get_collection().find({"_id": {"$in": object_ids}}, {"parent_id": 1}):
+            self._parent[str(raw["_id"])] = raw.get("parent_id") or None
+        self._absent |= wanted - set(self._parent)
+
+    def current(self, path) -> list[str] | None:
+        """The path of a copy's organisation (its last element) as the tree is now, or None if an
+        organisation on the way up no longer exists."""
+        if not path:
+            return None
+        org_id = path[-1]
+        if org_id not in self._paths:
+            self._paths[org_id] = self._walk_up(org_id, path)
+        found = self._paths[org_id]
+        return list(found) if found is not None else None
+
+    def _walk_up(self, org_id: str, hint) -> list[str] | None:
+        self._fetch(hint)  # the copy usually names every ancestor: one query
+        chain, node = [], org_id
+        for _ in range(MAX_DEPTH):
+            self._fetch([node])
+            if node in self._absent:
+                return None
+            chain.append(node)
+            node = self._parent[node]
+            if node is None:
+                return chain[::-1]
+        return None
+
+    def within(self, path, org_id: str) -> bool:
+        return org_id in (self.current(path) or [])
+
+
+def start_move(org_id: str, old_path: list[str], new_path: list[str], by: str) -> OrgMove:
+    """Record the move (before the organisation's own write: a move recorded for a write that then did
+    not happen only makes the worker confirm that every copy is already current)."""
+    move = OrgMove(org_id=org_id, old_path=old_path, new_path=new_path, requested_by=by, requested_at=utcnow())
+    move.save(force_insert=True)
+    return move
+
+
+def moves_following_within(org_id: str) -> bool:
+    """True while a move into or out of this organisation's subtree is still being followed."""
+    return any(org_id in move.old_path or org_id in move.new_path
+               for move in OrgMove.objects(state="following").only("old_path", "new_path"))
+
+
+def follow_moves() -> int:
+    """Bring every copy below each organisation that moved up to date; returns the copies changed."""
     changed = 0
-    org_updates = [UpdateOne({"_id": raw["_id"]}, {"$set": {"path": domain.moved_path(raw["path"], old_path, new_path)}})
-                   for raw in Organisation._get_collection().find({"path": moved}, {"path": 1})
-                   if raw["path"][: len(old_path)] == old_path]
-    if org_updates:
-        changed += Organisation._get_collection().bulk_write(org_updates, ordered=False).modified_count
-    for raw in Member._get_collection().find({"org_path": moved}, {"_id": 1}):
-        changed += _move_member(raw["_id"], old_path, new_path)
+    for move in OrgMove.objects(state="following").order_by("id"):
+        changed += follow(move)
     return changed
 
 
-def _move_member(member_id, old_path: list[str], new_path: list[str], attempts: int = 5) -> int:
-    """Give one member its new path as a versioned change with a member.updated
-    event: read models converge on the newest version whatever order the
-    organisation's and the member's events arrive in."""
+def follow(move: OrgMove) -> int:
+    changed = 0
+    for _ in range(3):  # a copy written from a stale path while the first pass ran is caught by the next
+        found = _repath_all(move)
+        changed += found
+        if not found:
+            break
+    OrgMove.objects(pk=move.pk).update_one(set__state="done", set__finished_at=utcnow())
+    log.info("move of %s followed: %d copies updated", move.org_id, changed)
+    return changed
+
+
+def _repath_all(move: OrgMove) -> int:
+    org_id = move.org_id
+    changed = _repath(move, "organisations", Organisation, "path", {"path": org_id})
+    changed += _repath_members(move)
+    for field in ("from_org_path", "to_org_path"):
+        changed += _repath(move, "transfers", Transfer, field, {field: org_id})
+    for name, document in (("dues_accounts", DuesAccount), ("reviews", Review), ("import_jobs", ImportJob)):
+        changed += _repath(move, name, document, "org_path", {"org_path": org_id})
+    changed += _repath(move, "org_stats", OrgStats, "path", {"path": org_id})
+    return changed
+
+
+def _batches(document, query: dict, field: str):
+    batch = []
+    for raw in document._get_collection().find(query, {field: 1}).sort("_id", 1):
+        batch.append(raw)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _repath(move: OrgMove, name: str, document, field: str, query: dict) -> int:
+    """Plain copies (no events): set each to its current path, unless it changed meanwhile."""
+    changed = 0
+    for batch in _batches(document, query, field):
+        resolver = PathResolver()
+        resolver.prefetch(raw[field] for raw in batch)
+        fixes = []
+        for raw in batch:
+            current = resolver.current(raw[field])
+            if current is not None and current != raw[field]:
+                fixes.append(UpdateOne({"_id": raw["_id"], field: raw[field]}, {"$set": {field: current}}))
+        if fixes:
+            modified = document._get_collection().bulk_write(fixes, ordered=False).modified_count
+            _count(move, name, modified)
+            changed += modified
+    return changed
+
+
+def _repath_members(move: OrgMove) -> int:
+    """Members' paths change as versioned changes with a member.updated event: read models converge on
+    the newest version whatever order the organisation's and the member's events arrive in."""
+    changed = 0
+    for batch in _batches(Member, {"org_path": move.org_id}, "org_path"):
+        resolver = PathResolver()
+        resolver.prefetch(raw["org_path"] for raw in batch)
+        moved = sum(_repath_member(raw["_id"], resolver) for raw in batch
+                    if resolver.current(raw["org_path"]) not in (None, raw["org_path"]))
+        _count(move, "members", moved)
+        changed += moved
+    return changed
+
+
+def _repath_member(member_id, resolver: PathResolver, attempts: int = 5) -> int:
     for _ in range(attempts):
         member = Member.objects(pk=member_id).first()
-        if member is None or member.org_path[: len(old_path)] != old_path:
+        current = resolver.current(member.org_path) if member else None
+        if current is None or current == list(member.org_path):
             return 0
-        member.org_path = domain.moved_path(list(member.org_path), old_path, new_path)
+        member.org_path = current
         member.version += 1
         if Member.update_with_event(member.pk, MEMBER_UPDATED, member_updated(member, ["org_path"]),
                                     conditions={"version": member.version - 1}, set__org_path=member.org_path,
@@ -45,34 +178,16 @@ def _move_member(member_id, old_path: list[str], new_path: list[str], attempts: 
     raise RuntimeError(f"member {member_id} kept changing while its organisation moved")
 
 
-def repair_paths() -> int:
-    """Make every organisation's path its parent's path plus itself, and every
-    member's org_path its organisation's path. Scans; the worker runs it rarely."""
-    orgs = {str(raw["_id"]): raw for raw in Organisation._get_collection().find({}, {"path": 1, "parent_id": 1})}
-
-    def true_path(org_id: str, seen: tuple = ()) -> list[str]:
-        parent = orgs[org_id].get("parent_id")
-        if not parent or parent not in orgs or parent in seen:
-            return [org_id]
-        return [*true_path(parent, (*seen, org_id)), org_id]
-
-    paths = {org_id: true_path(org_id) for org_id in orgs}
-    org_fixes = [UpdateOne({"_id": raw["_id"]}, {"$set": {"path": paths[org_id]}})
-                 for org_id, raw in orgs.items() if raw.get("path") != paths[org_id]]
-    if org_fixes:
-        Organisation._get_collection().bulk_write(org_fixes, ordered=False)
-    fixed = len(org_fixes)
-    for raw in Member._get_collection().find({}, {"org_id": 1, "org_path": 1}):
-        if raw.get("org_id") in paths and raw.get("org_path") != paths[raw["org_id"]]:
-            fixed += _move_member(raw["_id"], raw["org_path"], paths[raw["org_id"]])
-    return fixed
+def _count(move: OrgMove, name: str, n: int) -> None:
+    if n:
+        OrgMove._get_collection().update_one({"_id": move.pk}, {"$inc": {f"updated.{name}": n}})
 
 
 def move_member_to(member_id, org: Organisation, by: str, action: str, attempts: int = 5) -> None:
     """Give a member a new organisation, versioned, with history and a member.updated event."""
     for _ in range(attempts):
         member = Member.objects(pk=member_id).first()
-        member.org_id, member.org_path = str(org.pk), list(org.path)
+        member.org_id, member.org_path = str(org.pk), PathResolver().current(org.path) or list(org.path)
         member.version += 1
         entry = HistoryEntry(at=utcnow(), action=action, by=by, from_status=member.status, to_status=member.status,
                              org_id=member.org_id, changed=["org_id", "org_path"])

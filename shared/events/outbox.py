@@ -80,8 +80,12 @@ class OutboxDocument(Document):
             return super().save(*args, **kwargs)
         self._unannounced = []
         if not (self._created or kwargs.get("force_insert")) or not isinstance(self.pk, ObjectId):
-            announce(type(self), self.pk, unannounced)
-            return super().save(*args, **kwargs)
+            pointer = announce(type(self), self.pk, unannounced)
+            try:
+                return super().save(*args, **kwargs)
+            except BaseException:
+                withdraw(type(self), [pointer])
+                raise
         # an insert under a fresh ObjectId: the events travel in the pointer, the document without them
         births = [e for e in self.outbox if e.id in unannounced]
         self.outbox = [e for e in self.outbox if e.id not in unannounced]
@@ -105,7 +109,11 @@ class OutboxDocument(Document):
                            **updates) -> bool:
         pending = [pending_event(event_type, str(pk), data) for event_type, data in events]
         pointer = announce(cls, pk, [p.id for p in pending])
-        changed = cls.objects(pk=pk, **(conditions or {})).update_one(push_all__outbox=pending, **updates)
+        try:
+            changed = cls.objects(pk=pk, **(conditions or {})).update_one(push_all__outbox=pending, **updates)
+        except BaseException:
+            withdraw(cls, [pointer])
+            raise
         if not changed:
             _pointers(cls).delete_one({"_id": pointer})  # nothing was written: nothing to relay
         return bool(changed)

@@ -147,6 +147,7 @@ def test_failing_and_unreadable_records_go_to_the_dead_letter_topic(settings_for
 
 def test_read_models_follow_status_changes_and_moves(members, notify, tree, bearer, workers):
     from services.events.documents import MemberView as EventsView
+    from services.members.tree import follow_moves
     from services.notify.documents import Recipient
 
     op = bearer("operator")
@@ -154,7 +155,8 @@ def test_read_models_follow_status_changes_and_moves(members, notify, tree, bear
     members.post(f"/api/v1/members/{member['id']}/status", json={"action": "suspend"}, headers=op)
     health = members.post("/api/v1/orgs", json={"name": "市卫生工会", "kind": "industry", "parent_id": tree["fed"]},
                           headers=op).json["id"]
-    assert members.post(f"/api/v1/orgs/{tree['a']}/move", json={"parent_id": health}, headers=op).status_code == 200
+    assert members.post(f"/api/v1/orgs/{tree['a']}/move", json={"parent_id": health}, headers=op).status_code == 202
+    follow_moves()  # the members worker's periodic job
     relay, events_worker, notifier = workers("members"), workers("events"), workers("notify")
     moved_path = [tree["fed"], health, tree["a"]]
 

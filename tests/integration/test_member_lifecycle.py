@@ -1,9 +1,13 @@
 """Applications, profile updates, status changes with history, search."""
 from __future__ import annotations
 
+import json
+
 import pytest
+from bson import ObjectId
 
 from services.members.documents import Member
+from shared.pii import Vault
 from tests.helpers import member_body
 
 pytestmark = pytest.mark.integration
@@ -65,7 +69,9 @@ def test_profile_updates_are_published_without_personal_data(members, tree, bear
     assert response.json["phone"] == "139****1111" and response.json["version"] == 2
     (event_type, data), (contact_type, contact) = _outbox(member["id"])[-2:]
     assert event_type == "gonghui.members.member.updated"
-    assert contact_type == "gonghui.members.contact.changed" and contact["phone"] == "13900001111"
+    assert contact_type == "gonghui.members.contact.changed" and "13900001111" not in str(contact)
+    from shared.testing.fixtures import CONTACT_KEY
+    assert json.loads(Vault(CONTACT_KEY).decrypt(contact["sealed"]))["phone"] == "13900001111"  # for notify only
     assert data["changed"] == ["employment_type", "job", "phone"]
     assert "13900001111" not in str(data) and "phone" not in data
     bad = members.patch(f"/api/v1/members/{member['id']}", json={"phone": "123"}, headers=admin)
@@ -162,7 +168,8 @@ def test_honours_travel_in_events(members, tree, bearer):
     assert bad.status_code == 422 and "honours" in bad.json["error"]["fields"]
 
 
-def test_personal_data_in_clear_only_for_staff_and_every_read_is_recorded(members, tree, bearer):
+def test_personal_data_in_clear_for_the_member_and_its_staff_never_operators_and_every_read_is_recorded(
+        members, tree, bearer):
     from services.members.documents import PiiAccess
 
     admin = bearer("admin", tree["a"], sub="staff-1")
@@ -172,9 +179,18 @@ def test_personal_data_in_clear_only_for_staff_and_every_read_is_recorded(member
     clear = members.get(f"/api/v1/members/{member_id}/personal-data", headers=admin)
     assert clear.json == {"id_number": body["id_number"], "phone": body["phone"], "email": "worker41@example.cn"}
     own = bearer("member", tree["a"], sub=member_id)
-    assert members.get(f"/api/v1/members/{member_id}/personal-data", headers=own).status_code == 403
+    assert members.get(f"/api/v1/members/{member_id}/personal-data", headers=own).json == clear.json
+    other_member = bearer("member", tree["a"], sub=str(ObjectId()))
+    assert members.get(f"/api/v1/members/{member_id}/personal-data", headers=other_member).status_code == 403
+    refused = members.get(f"/api/v1/members/{member_id}/personal-data", headers=bearer("operator"))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden"
     assert members.get(f"/api/v1/members/{member_id}/personal-data",
                        headers=bearer("admin", tree["b"])).status_code == 404
-    record = PiiAccess.objects.get(member_id=member_id)
-    assert record.by == "staff-1" and record.fields == ["id_number", "phone", "email"]
-    assert body["phone"] not in str(record.to_mongo())
+    records = PiiAccess.objects(member_id=member_id).order_by("at")
+    assert [r.by for r in records] == ["staff-1", member_id]
+    assert records[0].fields == ["id_number", "phone", "email"]
+    assert body["phone"] not in str(records[0].to_mongo())
+    # the member sees who read its data, newest first
+    reads = members.get(f"/api/v1/members/{member_id}/personal-data/reads", headers=own).json["items"]
+    assert [r["by"] for r in reads] == [member_id, "staff-1"] and reads[1]["by_org"] == tree["a"]
+    assert members.get(f"/api/v1/members/{member_id}/personal-data/reads", headers=bearer("operator")).status_code == 403

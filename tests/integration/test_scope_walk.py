@@ -10,6 +10,7 @@ import pytest
 
 from services.members import imports
 from services.members.documents import Organisation, Review
+from shared.pii import Vault, new_key
 from tests.helpers import grassroots, member_body
 
 pytestmark = pytest.mark.integration
@@ -29,6 +30,7 @@ BODIES = {
     ("POST", "/api/v1/members/<member_id>/status"): {"action": "suspend"},
     ("GET", "/api/v1/members/<member_id>/history"): None,
     ("GET", "/api/v1/members/<member_id>/personal-data"): None,
+    ("GET", "/api/v1/members/<member_id>/personal-data/reads"): None,
     ("POST", "/api/v1/applications/<member_id>/approve"): None,
     ("POST", "/api/v1/applications/<member_id>/reject"): {"reason": "x"},
     ("GET", "/api/v1/transfers/<transfer_id>"): None,
@@ -68,24 +70,35 @@ def _fill(value, ids):
     return value
 
 
-@pytest.fixture
-def branch_b_objects(members, tree, bearer):
+def objects_in_b(members, tree, bearer, transfer_target_parent: str) -> dict:
+    """One object of every kind in branch B; the transfer goes to a union below ``transfer_target_parent``."""
     op = bearer("operator")
-    c = members.post("/api/v1/orgs", json=grassroots("丙公司工会", tree["industry"], 3), headers=op).json["id"]
+    c = members.post("/api/v1/orgs", json=grassroots("丙公司工会", transfer_target_parent, 3) if
+                     transfer_target_parent == tree["industry"] else {"name": "丙小组", "kind": "group",
+                                                                      "parent_id": transfer_target_parent},
+                     headers=op).json["id"]
     member = members.post("/api/v1/members", json=member_body(tree["b"], 1), headers=op).json["id"]
     applicant = members.post("/api/v1/applications", json=member_body(tree["b"], 2), headers=op).json["id"]
     transfer = members.post("/api/v1/transfers", json={"member_id": member, "to_org_id": c}, headers=op).json["id"]
     org_b = Organisation.objects(pk=tree["b"]).first()
     Review(id=f"{member}:2026-07", member_id=member, member_name="x", org_id=tree["b"], org_path=list(org_b.path),
            evaluated_month="2026-07", window=["2026-01"] * 6, opened_at=datetime.now(timezone.utc)).save()
-    job = imports.new_job(org_b, "r.csv", b"name\n", "op")
+    job = imports.new_job(org_b, "r.csv", b"name\n", "op", Vault(new_key()))
     return {"a": tree["a"], "b": tree["b"], "org_id": tree["b"], "member": member, "applicant": applicant,
             "transfer_id": transfer, "review_id": f"{member}:2026-07", "job_id": str(job.pk)}
 
 
+@pytest.fixture
+def branch_b_objects(members, tree, bearer):
+    return objects_in_b(members, tree, bearer, tree["industry"])
+
+
 def test_every_route_hides_another_branch(members_app, members, tree, bearer, branch_b_objects):
-    ids = branch_b_objects
-    admin_a = bearer("admin", tree["a"])
+    walk_every_route(members_app, members, bearer("admin", tree["a"]), branch_b_objects)
+
+
+def walk_every_route(members_app, members, admin_a: dict, ids: dict) -> None:
+    """Every route, called by ``admin_a`` with B's objects: all 404, lists without them."""
     walked = set()
     for rule in members_app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.rule.endswith("openapi.json"):
@@ -123,7 +136,7 @@ def test_every_route_hides_another_branch(members_app, members, tree, bearer, br
                 assert response.status_code == 200 and response.json["items"] == [], key
                 continue
             assert response.status_code == status, (key, response.status_code, response.json)
-    assert walked == set(BODIES) | set(WITHOUT_ID) and len(walked) == 34  # nothing listed that the app lacks
+    assert walked == set(BODIES) | set(WITHOUT_ID) and len(walked) == 35  # nothing listed that the app lacks
 
 
 def test_every_route_is_in_the_openapi_document(members_app, members):

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.fields import Text
 from shared.scope import require_role
 from shared.web import ApiError
 
@@ -20,7 +21,7 @@ blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
 
 
 class RejectSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 def _pending(member_id: str):

@@ -2,17 +2,21 @@
 deductions arrive), arrears per member, and a branch's monthly report."""
 from __future__ import annotations
 
+from bson import ObjectId
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.db import is_duplicate_key
 from shared.events.envelope import utcnow
+from shared.fields import Text
 from shared.scope import get_visible, require_role
 from shared.web import ApiError
 
 from .. import domain
 from ..documents import DuesAccount, Member, Payment
 from ..published import DUES_ASSESSED, DUES_PAID, dues_data
+from . import scope
 from .members import caller, visible_member
 from .orgs import subtree_root
 
@@ -36,7 +40,7 @@ class AssessSchema(Schema):
 class PaymentItem(Schema):
     member_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10**9))
-    reference = fields.String(load_default=None, validate=validate.Length(min=1, max=100),
+    reference = Text(load_default=None, validate=validate.Length(min=1, max=100),
                               metadata={"description": "payroll batch or receipt; a repeated reference is ignored"})
 
 
@@ -101,7 +105,7 @@ def _members_in_scope(member_ids: list[str], who) -> dict:
     visible = visible_member(who)
     found = {}
     for member_id in dict.fromkeys(member_ids):
-        member = Member.objects(pk=member_id).first() if len(member_id) == 24 else None
+        member = Member.objects(pk=ObjectId(member_id)).first() if ObjectId.is_valid(member_id) else None
         if member is not None and visible(member):
             found[member_id] = member
     return found
@@ -116,14 +120,14 @@ def assess(member: Member, month: str, wage_fen: int) -> DuesAccount:
         account = DuesAccount.objects(pk=account_id).first()
         if account is None:
             account = DuesAccount(id=account_id, member_id=str(member.pk), org_id=member.org_id,
-                                  org_path=list(member.org_path), month=month, wage_fen=wage_fen, dues_fen=dues,
+                                  org_path=scope.current_path(member.org_path), month=month, wage_fen=wage_fen, dues_fen=dues,
                                   exempt=exempt, assessed_at=utcnow())
             account.record(DUES_ASSESSED, dues_data(account))
             try:
                 account.save(force_insert=True)
                 return account
             except Exception as exc:
-                if "duplicate key" not in str(exc):
+                if not is_duplicate_key(exc):
                     raise
                 continue  # a concurrent first assessment won; update it instead
         if (account.wage_fen, account.dues_fen, account.exempt) == (wage_fen, dues, exempt):
@@ -229,11 +233,13 @@ class Report(MethodView):
         """A branch's (or any subtree's) dues for a month: expected, paid, outstanding."""
         org = subtree_root(args.get("org_id"))
         accounts = DuesAccount._get_collection().find(
-            {"org_path": str(org.pk), "month": args["month"]}, {"dues_fen": 1, "paid_fen": 1, "exempt": 1})
+            {"org_path": str(org.pk), "month": args["month"]}, {"dues_fen": 1, "paid_fen": 1, "exempt": 1,
+                                                                "org_path": 1})
         report = {"org_id": str(org.pk), "month": args["month"], "members_assessed": 0, "exempt": 0,
                   "expected_fen": 0, "paid_fen": 0, "outstanding_fen": 0, "members_paid_in_full": 0,
                   "members_outstanding": 0}
-        for raw in accounts:
+        # copies of paths may lag behind a move: count what the current tree puts in the subtree
+        for raw in scope.stream_within(str(org.pk), lambda raw: raw["org_path"], accounts):
             outstanding = max(raw["dues_fen"] - raw.get("paid_fen", 0), 0)
             report["members_assessed"] += 1
             report["exempt"] += bool(raw.get("exempt"))

@@ -12,6 +12,7 @@ from shared.web import ApiError
 
 from .. import domain, imports
 from ..documents import ImportJob, Organisation
+from . import scope
 from .members import caller
 from .orgs import visible_org
 
@@ -62,7 +63,7 @@ def job_out(job: ImportJob) -> dict:
 
 
 def _visible(who):
-    return lambda job: (who.has("admin") or who.has("operator")) and who.can_see(job.org_path)
+    return lambda job: (who.has("admin") or who.has("operator")) and scope.sees(who, job.org_path)
 
 
 @blp.before_request
@@ -103,8 +104,10 @@ class Imports(MethodView):
         """Imports into the caller's organisation and below, newest first."""
         who = caller()
         require_role(who, "operator", "admin")
-        queryset = ImportJob.objects if who.org is None else ImportJob.objects(org_path=who.org)
-        return page(queryset, args, job_out)
+        if who.org is None:
+            return page(ImportJob.objects, args, job_out)
+        return page(ImportJob.objects(org_path=who.org), args, job_out,
+                    keep=scope.within(who.org, lambda job: job.org_path))
 
 
 @blp.route("/<job_id>")

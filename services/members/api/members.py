@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, time, timezone
 
 from bson import ObjectId
 from flask import current_app, g
@@ -14,14 +13,17 @@ from marshmallow import Schema, fields, validate
 from mongoengine import NotUniqueError
 
 from shared.events.envelope import utcnow
-from shared.pagination import SortedPageArgs, page_schema, sorted_page
+from shared.fields import Text
+from shared.pagination import PageArgs, SortedPageArgs, page, page_schema, sorted_page
 from shared.scope import get_visible, require_role
-from shared.web import ApiError, current_caller
+from shared.web import ApiError
 
 from .. import domain
-from ..documents import Counter, HistoryEntry, Member, Organisation, PiiAccess
+from ..documents import (Counter, HistoryEntry, Member, Organisation, PiiAccess, RefusalBudget,
+                         UniquenessRefusal)
 from ..published import (CONTACT_CHANGED, MEMBER_JOINED, MEMBER_LEFT, MEMBER_STATUS_CHANGED, MEMBER_UPDATED,
                          contact_changed, member_joined, member_left, member_status_changed, member_updated)
+from . import scope
 from .orgs import subtree_root, visible_org
 
 log = logging.getLogger(__name__)
@@ -29,10 +31,10 @@ blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="
 
 
 class MemberCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
     gender = fields.String(required=True, validate=validate.OneOf(domain.GENDERS))
-    id_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    id_number = Text(required=True, validate=validate.Length(min=1, max=32))
+    phone = Text(required=True, validate=validate.Length(min=1, max=20))
     org_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     employment_type = fields.String(required=True, validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
     job = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -41,9 +43,9 @@ class MemberCreateSchema(Schema):
 
 
 class MemberUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = Text(validate=validate.Length(min=1, max=100))
     gender = fields.String(validate=validate.OneOf(domain.GENDERS))
-    phone = fields.String(validate=validate.Length(min=1, max=20))
+    phone = Text(validate=validate.Length(min=1, max=20))
     employment_type = fields.String(validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
     job = fields.String(allow_none=True, validate=validate.Length(max=100))
     education = fields.String(allow_none=True, validate=validate.Length(max=50))
@@ -54,7 +56,7 @@ class MemberUpdateSchema(Schema):
 class StatusChangeSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(["suspend", "resume", "leave", "keep",
                                                                    "deceased"]))
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500),
+    reason = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500),
                            metadata={"description": "required for leave (voluntary, constitution_art5) and keep "
                                                     "(retired, unemployed, employer_closed)"})
 
@@ -103,8 +105,8 @@ SORTS = {"-joined_at": ("joined_at", True, True), "joined_at": ("joined_at", Fal
 class SearchArgs(SortedPageArgs):
     org_id = fields.String(validate=validate.Length(min=1, max=64),
                            metadata={"description": "subtree to search; default: the caller's organisation"})
-    name = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "name prefix"})
-    card_no = fields.String(validate=validate.Length(min=1, max=32))
+    name = Text(validate=validate.Length(min=1, max=100), metadata={"description": "name prefix"})
+    card_no = Text(validate=validate.Length(min=1, max=32))
     status = fields.String(validate=validate.OneOf(domain.MEMBER_STATUSES))
     employment_type = fields.String(validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
     gender = fields.String(validate=validate.OneOf(domain.GENDERS))
@@ -129,7 +131,7 @@ def visible_member(caller):
     def visible(member: Member) -> bool:
         if caller.acts_as_member(str(member.pk)):
             return True
-        return (caller.has("operator") or caller.has("admin")) and caller.can_see(member.org_path)
+        return (caller.has("operator") or caller.has("admin")) and scope.sees(caller, member.org_path)
     return visible
 
 
@@ -137,8 +139,7 @@ def refuse(exc: domain.DomainError, status: int = 422):
     raise ApiError(status, exc.message, {exc.field: [exc.message]}) from exc
 
 
-def caller():
-    return current_caller(current_app.extensions["gonghui.settings"])
+caller = scope.caller
 
 
 def staff_member(member_id: str) -> Member:
@@ -170,7 +171,7 @@ def new_member(body: dict, org: Organisation, status: str, who) -> Member:
     now = utcnow()
     member = Member(
         id=ObjectId(), name=body["name"].strip(), gender=body["gender"],
-        birth_date=datetime.combine(birth, time(), tzinfo=timezone.utc),
+        birth_year=birth.year,
         id_number_fingerprint=vault.fingerprint(id_number), id_number_encrypted=vault.encrypt(id_number),
         id_number_masked=domain.mask_id_number(id_number),
         phone_encrypted=vault.encrypt(phone), phone_masked=domain.mask_phone(phone),
@@ -180,16 +181,32 @@ def new_member(body: dict, org: Organisation, status: str, who) -> Member:
         history=[HistoryEntry(at=now, action="register" if status == "active" else "apply", by=who.sub,
                               to_status=status, org_id=str(org.pk))],
     )
-    member.record(CONTACT_CHANGED, contact_changed(member, phone, body.get("email")))
+    member.record(CONTACT_CHANGED, contact_changed(member, phone, body.get("email"),
+                                                   current_app.extensions["gonghui.contact_seal"]))
     return member
 
 
 def insert_member(member: Member, who) -> None:
+    _refusal_budget(who, spend=False)
     try:
         member.save(force_insert=True)
     except NotUniqueError:  # the unique index on the fingerprint decides, even between racing requests
         refuse_duplicate(member.id_number_fingerprint, who)
         raise
+
+
+def _refusal_budget(who, spend: bool) -> None:
+    """A caller told "already registered elsewhere" too often this hour gets 429 for any registration
+    until the hour ends, so that the answer cannot be used to test ID numbers in bulk."""
+    key = f"{who.sub}:{utcnow().strftime('%Y-%m-%dT%H')}"
+    limit = current_app.extensions["gonghui.settings"].refusals_per_hour
+    if spend:
+        RefusalBudget.objects(pk=key).update_one(inc__n=1, upsert=True)
+    budget = RefusalBudget.objects(pk=key).only("n").first()
+    used = budget.n if budget else 0
+    if used > limit or (used == limit and not spend):
+        raise ApiError(429, "too many registrations of people already registered; try again next hour",
+                       code="too_many_requests")
 
 
 def issue_card(member: Member) -> None:
@@ -202,9 +219,12 @@ def refuse_duplicate(fingerprint: str, who) -> None:
     existing = Member.objects(id_number_fingerprint=fingerprint).only("id", "org_path").first()
     if existing is None:
         return
-    if visible_member(who)(existing):
+    if visible_member(who)(existing):  # the caller's own member: nothing is told that it cannot read
         message = f"this ID number is already registered as member {existing.pk}"
-    else:
+    else:  # all the caller learns is "registered somewhere": recorded, and rationed
+        UniquenessRefusal(by=who.sub, by_org=who.org, request_id=g.get("request_id"), at=utcnow()).save()
+        log.warning("registration refused: ID number registered outside the caller's scope", extra={"by": who.sub})
+        _refusal_budget(who, spend=True)
         message = "this ID number is already registered with another union organisation"
     raise ApiError(409, message, {"id_number": [message]}, code="already_registered")
 
@@ -258,7 +278,8 @@ class Members(MethodView):
         field, descending, is_datetime = SORTS[args["sort"]]
         if field == "joined_at":
             queryset = queryset.filter(joined_at__exists=True)
-        return sorted_page(queryset, args, member_out, field, descending, is_datetime)
+        return sorted_page(queryset, args, member_out, field, descending, is_datetime,
+                           keep=scope.within(str(org.pk), lambda m: m.org_path))
 
 
 @blp.route("/<member_id>")
@@ -307,7 +328,8 @@ class MemberById(MethodView):
             return member_out(member)
         events = [(MEMBER_UPDATED, lambda m: member_updated(m, changed))]
         if {"phone", "email"} & set(changed):
-            events.append((CONTACT_CHANGED, lambda m: contact_changed(m, phone, email)))
+            seal = current_app.extensions["gonghui.contact_seal"]
+            events.append((CONTACT_CHANGED, lambda m: contact_changed(m, phone, email, seal)))
         apply_change(member, who, "update", events, changed=changed, **sets)
         return member_out(member)
 
@@ -350,20 +372,52 @@ class PersonalDataSchema(Schema):
     email = fields.String(allow_none=True)
 
 
+class PersonalDataReadSchema(Schema):
+    fields_ = fields.List(fields.String(), required=True, data_key="fields")
+    by = fields.String(required=True)
+    by_org = fields.String(allow_none=True)
+    at = fields.DateTime(required=True)
+
+
+PersonalDataReadPage = page_schema(PersonalDataReadSchema, "PersonalDataReadPage")
+
+
+def personal_data_reader(member_id: str) -> tuple:
+    """The member itself, or staff bound to its branch or above; never an operator, who runs the
+    platform but has no business with members' personal data (PIPL)."""
+    who = caller()
+    if who.acts_as_member(member_id):
+        return who, get_visible(Member, member_id, visible_member(who), "member")
+    if not who.has("admin") or who.org is None:
+        raise ApiError(403, "personal data in clear is for the member and the staff of its branch or above")
+    return who, get_visible(Member, member_id, visible_member(who), "member")
+
+
 @blp.route("/<member_id>/personal-data")
 class PersonalData(MethodView):
     @blp.response(200, PersonalDataSchema)
     def get(self, member_id):
-        """The member's ID number, phone and email in clear, for staff of its branch (or above).
-        Every read is recorded (who, when, which member; never the values)."""
-        who = caller()
-        member = staff_member(member_id)
+        """The member's ID number, phone and email in clear, for the member itself and the staff of its
+        branch (or above). Every read is recorded (who, when, which member; never the values)."""
+        who, member = personal_data_reader(member_id)
         vault = current_app.extensions["gonghui.vault"]
         PiiAccess(member_id=str(member.pk), fields=["id_number", "phone", "email"], by=who.sub, by_org=who.org,
                   request_id=g.get("request_id"), at=utcnow()).save()
         log.info("personal data read", extra={"member_id": str(member.pk), "by": who.sub})
         return {"id_number": vault.decrypt(member.id_number_encrypted), "phone": vault.decrypt(member.phone_encrypted),
                 "email": vault.decrypt(member.email_encrypted) if member.email_encrypted else None}
+
+
+@blp.route("/<member_id>/personal-data/reads")
+class PersonalDataReads(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, PersonalDataReadPage)
+    def get(self, args, member_id):
+        """Who has read the member's personal data in clear, and when, newest first (PIPL art. 45:
+        the member may see it, as may the staff of its branch or above)."""
+        _, member = personal_data_reader(member_id)
+        return page(PiiAccess.objects(member_id=str(member.pk)), args,
+                    lambda r: {"fields_": list(r.fields), "by": r.by, "by_org": r.by_org, "at": r.at})
 
 
 @blp.route("/<member_id>/history")

@@ -5,38 +5,40 @@ import uuid
 from datetime import datetime, time, timezone
 
 from bson import ObjectId
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.db import is_duplicate_key
 from shared.events.envelope import utcnow
+from shared.fields import Text
 from shared.pagination import PageArgs, page, page_schema
 from shared.scope import get_visible, require_role
-from shared.web import ApiError, current_caller
+from shared.web import ApiError
 
 from .. import domain, tree
-from ..documents import Cadre, Member, Organisation
+from ..documents import Cadre, Member, Organisation, OrgMove
+from . import scope
 from ..published import (ORGANISATION_CLOSED, ORGANISATION_CREATED, ORGANISATION_MOVED, ORGANISATION_UPDATED,
                          organisation_closed, organisation_created, organisation_moved, organisation_updated)
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1/orgs", description="Organisations (组织)")
 
-CREDIT_CODE = fields.String(validate=validate.Length(min=1, max=32),
+CREDIT_CODE = Text(validate=validate.Length(min=1, max=32),
                             metadata={"description": "Employer's unified social credit code (GB 32100-2015)"})
 
 
 class OrgCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(domain.ORG_KINDS))
     parent_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
-    credit_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    credit_code = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
     headcount = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=10_000_000))
 
 
 class OrgUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    credit_code = fields.String(validate=validate.Length(min=1, max=32))
+    name = Text(validate=validate.Length(min=1, max=200))
+    credit_code = Text(validate=validate.Length(min=1, max=32))
     headcount = fields.Integer(validate=validate.Range(min=0, max=10_000_000))
 
 
@@ -46,7 +48,7 @@ class MoveSchema(Schema):
 
 class CadreSchema(Schema):
     id = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(required=True, validate=validate.OneOf(domain.CADRE_ROLES))
     member_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
     term_start = fields.Date(required=True)
@@ -59,6 +61,18 @@ class CadreListSchema(Schema):
 
 class CadreArgs(Schema):
     current = fields.Boolean(load_default=True, metadata={"description": "only terms running today"})
+
+
+class MoveStateSchema(Schema):
+    id = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "following: copies of paths below are "
+                                                                  "still being updated; done"})
+    old_path = fields.List(fields.String(), required=True)
+    new_path = fields.List(fields.String(), required=True)
+    requested_at = fields.DateTime(required=True)
+    finished_at = fields.DateTime(allow_none=True)
+    updated = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                          metadata={"description": "records brought up to date so far, per kind"})
 
 
 class OrgSchema(Schema):
@@ -74,6 +88,8 @@ class OrgSchema(Schema):
     updated_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     version = fields.Integer(required=True)
+    move = fields.Nested(MoveStateSchema, allow_none=True,
+                         metadata={"description": "the latest move (read of one organisation only)"})
 
 
 class SubtreeArgs(PageArgs):
@@ -84,11 +100,17 @@ class SubtreeArgs(PageArgs):
 OrgPage = page_schema(OrgSchema, "OrgPage")
 
 
-def org_out(org: Organisation) -> dict:
-    return {"id": str(org.pk), "name": org.name, "kind": org.kind, "parent_id": org.parent_id,
-            "path": list(org.path), "status": org.status, "credit_code": org.credit_code,
-            "headcount": org.headcount, "created_at": org.created_at, "updated_at": org.updated_at,
-            "closed_at": org.closed_at, "version": org.version}
+def org_out(org: Organisation, with_move: bool = False) -> dict:
+    out = {"id": str(org.pk), "name": org.name, "kind": org.kind, "parent_id": org.parent_id,
+           "path": list(org.path), "status": org.status, "credit_code": org.credit_code,
+           "headcount": org.headcount, "created_at": org.created_at, "updated_at": org.updated_at,
+           "closed_at": org.closed_at, "version": org.version}
+    move = OrgMove.objects(pk=org.move_id).first() if with_move and org.move_id else None
+    if move is not None:
+        out["move"] = {"id": str(move.pk), "state": move.state, "old_path": list(move.old_path),
+                       "new_path": list(move.new_path), "requested_at": move.requested_at,
+                       "finished_at": move.finished_at, "updated": dict(move.updated or {})}
+    return out
 
 
 def cadre_out(cadre: Cadre) -> dict:
@@ -97,7 +119,10 @@ def cadre_out(cadre: Cadre) -> dict:
 
 
 def visible_org(caller):
+    """Visibility by the current tree; the organisation's ``path`` is brought up to date in memory
+    (it may lag behind a move of an organisation above it)."""
     def visible(org: Organisation) -> bool:
+        org.path = scope.current_path(org.path) or list(org.path)
         if caller.has("operator") or caller.has("admin"):
             return caller.can_see(org.path)
         return str(org.pk) == caller.org  # a member sees its own organisation
@@ -114,8 +139,7 @@ def subtree_root(org_id: str | None) -> Organisation:
     return get_visible(Organisation, org_id, visible_org(caller), "organisation")
 
 
-def _caller():
-    return current_caller(current_app.extensions["gonghui.settings"])
+_caller = scope.caller
 
 
 def _staff_org(org_id: str, what: str = "organisation") -> Organisation:
@@ -147,7 +171,7 @@ def change_org(org: Organisation, event_type, build, **sets) -> Organisation:
             org.pk, event_type, build(org), conditions={"version": org.version - 1}, set__version=org.version,
             set__updated_at=org.updated_at, **{f"set__{key}": value for key, value in sets.items()})
     except Exception as exc:
-        if "duplicate key" in str(exc):
+        if is_duplicate_key(exc):
             _credit_code_taken(sets.get("credit_code"))
         raise
     if not applied:
@@ -189,7 +213,7 @@ class Orgs(MethodView):
         try:
             org.save(force_insert=True)
         except Exception as exc:
-            if "duplicate key" in str(exc):
+            if is_duplicate_key(exc):
                 _credit_code_taken(credit_code)
             raise
         return org_out(org)
@@ -199,8 +223,8 @@ class Orgs(MethodView):
 class OrgById(MethodView):
     @blp.response(200, OrgSchema)
     def get(self, org_id):
-        """Read an organisation in the caller's scope."""
-        return org_out(get_visible(Organisation, org_id, visible_org(_caller()), "organisation"))
+        """Read an organisation in the caller's scope, with the progress of its latest move."""
+        return org_out(get_visible(Organisation, org_id, visible_org(_caller()), "organisation"), with_move=True)
 
     @blp.arguments(OrgUpdateSchema)
     @blp.response(200, OrgSchema)
@@ -244,15 +268,17 @@ class Subtree(MethodView):
         for key in ("kind", "status"):
             if args.get(key):
                 queryset = queryset.filter(**{key: args[key]})
-        return page(queryset, args, org_out)
+        return page(queryset, args, org_out, keep=scope.within(str(org.pk), lambda o: o.path))
 
 
 @blp.route("/<org_id>/move")
 class Move(MethodView):
     @blp.arguments(MoveSchema)
-    @blp.response(200, OrgSchema)
+    @blp.response(202, OrgSchema)
     def post(self, body, org_id):
-        """Move an organisation and its whole subtree under another parent."""
+        """Move an organisation and its whole subtree under another parent. Scope follows at once: from
+        this answer on, only the new ancestors see the subtree. The worker then updates the copies of
+        paths below it (members, transfers, dues, reviews, imports); ``move`` shows its progress."""
         caller = _caller()
         org = _staff_org(org_id)
         if str(org.pk) == caller.org:
@@ -265,12 +291,16 @@ class Move(MethodView):
         except domain.DomainError as exc:
             _refuse(exc)
         if org.parent_id == str(parent.pk):
-            return org_out(org)
-        old_path = list(org.path)
-        change_org(org, ORGANISATION_MOVED, lambda o: organisation_moved(o, old_path),
-                   path=domain.org_path(list(parent.path), str(org.pk)), parent_id=str(parent.pk))
-        tree.follow_move(old_path, list(org.path))
-        return org_out(org)
+            return org_out(org, with_move=True)
+        old_path, new_path = list(org.path), domain.org_path(list(parent.path), str(org.pk))
+        move = tree.start_move(str(org.pk), old_path, new_path, caller.sub)
+        try:
+            change_org(org, ORGANISATION_MOVED, lambda o: organisation_moved(o, old_path),
+                       path=new_path, parent_id=str(parent.pk), move_id=str(move.pk))
+        except Exception:
+            move.delete()
+            raise
+        return org_out(org, with_move=True)
 
 
 @blp.route("/<org_id>/close")
@@ -282,6 +312,11 @@ class Close(MethodView):
         org = _staff_org(org_id)
         if org.status == "closed":
             return org_out(org)
+        if str(org.pk) == _caller().org:
+            raise ApiError(403, "an admin cannot close the organisation it is bound to; the union above closes it")
+        if tree.moves_following_within(str(org.pk)):
+            raise ApiError(409, "a move into or out of this organisation's subtree is still being followed; "
+                                "retry when it is done", code="move_in_progress")
         current = Member.objects(org_path=str(org.pk), status__in=["active", "suspended", "applicant"])
         try:  # counting stops at 100: the answer only has to say that members remain, and roughly how many
             domain.check_can_close(len(current.filter(kept_reason__exists=False).only("id").limit(100)))
@@ -300,6 +335,15 @@ class Close(MethodView):
         return org_out(org)
 
 
+def _cadre_member(member_id: str, org: Organisation) -> None:
+    member = Member.objects(pk=ObjectId(member_id) if ObjectId.is_valid(member_id) else None).only(
+        "org_path", "status").first()
+    if member is None or not scope.within(str(org.pk), lambda m: m.org_path)([member]):
+        raise ApiError(404, "member not found in this organisation", {"member_id": ["No such member here."]})
+    if member.status not in ("active", "suspended"):
+        raise ApiError(422, "only a current member can be appointed", {"member_id": ["Not a current member."]})
+
+
 @blp.route("/<org_id>/cadres")
 class Cadres(MethodView):
     @blp.arguments(CadreArgs, location="query")
@@ -315,8 +359,13 @@ class Cadres(MethodView):
     @blp.arguments(CadreSchema)
     @blp.response(201, CadreSchema)
     def post(self, body, org_id):
-        """Appoint a cadre for a term."""
+        """Appoint a cadre for a term; a cadre who is a member must be a member of this organisation's
+        subtree."""
         org = _staff_org(org_id)
+        if org.status != "active":
+            raise ApiError(422, "a closed organisation cannot appoint cadres", {"status": ["Organisation is closed."]})
+        if body["member_id"] is not None:
+            _cadre_member(body["member_id"], org)
         if body["term_end"] is not None and body["term_end"] < body["term_start"]:
             raise ApiError(422, "the term ends before it starts", {"term_end": ["Before term_start."]})
         cadre = Cadre(id=uuid.uuid4().hex, name=body["name"].strip(), role=body["role"], member_id=body["member_id"],

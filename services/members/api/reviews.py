@@ -12,6 +12,7 @@ from shared.web import ApiError
 
 from ..documents import Review
 from ..published import REVIEW_RESOLVED, review_data
+from . import scope
 from .members import caller
 from .orgs import subtree_root
 
@@ -57,7 +58,7 @@ def review_out(r: Review) -> dict:
 
 
 def _visible(who):
-    return lambda r: (who.has("admin") or who.has("operator")) and who.can_see(r.org_path)
+    return lambda r: (who.has("admin") or who.has("operator")) and scope.sees(who, r.org_path)
 
 
 @blp.route("")
@@ -68,7 +69,8 @@ class Reviews(MethodView):
         """Reviews in a subtree (default: the caller's organisation), oldest first."""
         org = subtree_root(args.get("org_id"))
         queryset = Review.objects(org_path=str(org.pk), status=args["status"])
-        return sorted_page(queryset, args, review_out, "opened_at", descending=False, is_datetime=True)
+        return sorted_page(queryset, args, review_out, "opened_at", descending=False, is_datetime=True,
+                           keep=scope.within(str(org.pk), lambda r: r.org_path))
 
 
 @blp.route("/<path:review_id>/resolve")

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.events.envelope import utcnow
+from shared.fields import Text
 from shared.pagination import PageArgs, page, page_schema
 from shared.scope import get_visible, require_role
 from shared.web import ApiError
@@ -14,6 +15,7 @@ from shared.web import ApiError
 from .. import domain, transfers
 from ..documents import Member, Organisation, Transfer
 from ..published import TRANSFER_ACCEPTED, TRANSFER_DECLINED, TRANSFER_REQUESTED, transfer_data
+from . import scope
 from .members import caller, refuse, visible_member
 
 blp = Blueprint("transfers", __name__, url_prefix="/api/v1/transfers", description="Transfers (会员关系转接)")
@@ -27,7 +29,7 @@ class TransferRequestSchema(Schema):
 
 
 class DeclineSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 class TransferSchema(Schema):
@@ -64,8 +66,8 @@ def visible_transfer(who):
     def visible(t: Transfer) -> bool:
         if who.acts_as_member(t.member_id):
             return True
-        return (who.has("admin") or who.has("operator")) and (who.can_see(t.from_org_path)
-                                                             or who.can_see(t.to_org_path))
+        return (who.has("admin") or who.has("operator")) and (scope.sees(who, t.from_org_path)
+                                                             or scope.sees(who, t.to_org_path))
     return visible
 
 
@@ -74,7 +76,7 @@ def receiving(transfer_id: str) -> Transfer:
     who = caller()
     require_role(who, "operator", "admin")
     transfer = get_visible(Transfer, transfer_id, visible_transfer(who), "transfer")
-    if not who.can_see(transfer.to_org_path):
+    if not scope.sees(who, transfer.to_org_path):
         raise ApiError(403, "only the receiving union answers a transfer request")
     return transfer
 
@@ -108,7 +110,9 @@ class Transfers(MethodView):
         member = get_visible(Member, body["member_id"], visible_member(who), "member")
         to_org = Organisation.objects(pk=ObjectId(body["to_org_id"]) if ObjectId.is_valid(body["to_org_id"])
                                       else None).first()
-        if to_org is None:
+        member_path, to_path = scope.current_path(member.org_path), scope.current_path(to_org.path if to_org else [])
+        if to_org is None or not to_path or not member_path or to_path[0] != member_path[0]:
+            # another federation's organisation is as unknown as a missing one: nothing about it is told
             raise ApiError(404, "organisation not found", {"to_org_id": ["No such organisation."]})
         try:
             domain.check_can_hold_members(to_org.kind, to_org.status)
@@ -117,8 +121,8 @@ class Transfers(MethodView):
             refuse(exc, 409 if exc.field == "member_id" and member.open_transfer_id else 422)
         now = utcnow()
         transfer = Transfer(id=ObjectId(), member_id=str(member.pk), member_name=member.name,
-                            from_org_id=member.org_id, from_org_path=list(member.org_path), to_org_id=str(to_org.pk),
-                            to_org_path=list(to_org.path), requested_by=who.sub, requested_at=now,
+                            from_org_id=member.org_id, from_org_path=member_path, to_org_id=str(to_org.pk),
+                            to_org_path=to_path, requested_by=who.sub, requested_at=now,
                             expires_at=domain.expires_at(now, transfers.expiry_days()), reason=body["reason"])
         # Claim the member first (atomic), so two requests cannot both be open.
         if not Member.objects(pk=member.pk, open_transfer_id=None).update_one(set__open_transfer_id=str(transfer.pk)):
@@ -145,7 +149,10 @@ class Transfers(MethodView):
             queryset = Transfer.objects(**{side: who.org})
         if args.get("status"):
             queryset = queryset.filter(status=args["status"])
-        return page(queryset, args, transfer_out)
+        if who.org is None:
+            return page(queryset, args, transfer_out)
+        side_path = (lambda t: t.to_org_path) if args["direction"] == "incoming" else (lambda t: t.from_org_path)
+        return page(queryset, args, transfer_out, keep=scope.within(who.org, side_path))
 
 
 @blp.route("/<transfer_id>")
