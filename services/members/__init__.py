@@ -11,10 +11,12 @@ def create_app(settings: Settings | None = None):
     from .api import applications, dues, imports, members, orgs, reviews, stats, transfers
     from .documents import ALL
     from .keys import vaults
+    from .tree import TreeCache
 
     settings = settings or Settings.from_env(SERVICE)
     blueprints = [orgs.blp, members.blp, applications.blp, transfers.blp, dues.blp, reviews.blp, stats.blp,
                   imports.blp]
     app = create_service_app(SERVICE, ALL, blueprints, settings)
     app.extensions["gonghui.vault"], app.extensions["gonghui.contact_seal"] = vaults(settings)
+    app.extensions["gonghui.tree_cache"] = TreeCache()
     return app

@@ -267,27 +267,29 @@ class ImportChunk(Document):
     meta = {"db_alias": ALIAS, "collection": "import_chunks"}
 
 
-class PiiAccess(Document):
-    """Who saw which personal data of whom, and when (never the values)."""
+class CallerRecord(Document):
+    """Who did something that must stay on record, and when (never a personal-data value)."""
 
-    member_id = StringField(required=True)
-    fields = ListField(StringField(), required=True)
     by = StringField(required=True)
     by_org = StringField()
     request_id = StringField()
     at = DateTimeField(required=True)
+
+    meta = {"abstract": True}
+
+
+class PiiAccess(CallerRecord):
+    """Who saw which personal data of whom."""
+
+    member_id = StringField(required=True)
+    fields = ListField(StringField(), required=True)
 
     meta = {"db_alias": ALIAS, "collection": "pii_access", "indexes": ["member_id"]}
 
 
-class UniquenessRefusal(Document):
-    """Each time a caller was told that an ID number is already registered (who, when; never the
-    number): federation-wide uniqueness necessarily tells that much, so it is recorded and rationed."""
-
-    by = StringField(required=True)
-    by_org = StringField()
-    request_id = StringField()
-    at = DateTimeField(required=True)
+class UniquenessRefusal(CallerRecord):
+    """Each time a caller was told that an ID number is already registered elsewhere: federation-wide
+    uniqueness necessarily tells that much, so it is recorded and rationed."""
 
     meta = {"db_alias": ALIAS, "collection": "uniqueness_refusals", "indexes": ["by"]}
 

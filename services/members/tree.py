@@ -24,14 +24,42 @@ MAX_DEPTH = 32  # organisation trees are a handful of levels deep; this only gua
 BATCH = 500
 
 
+TREE_STATE = "tree_state"
+
+
+class TreeCache:
+    """Organisations' parent links and statuses as one process last read them, valid while the tree's
+    version is unchanged: every move and every close bumps it after its write, and a request reads it
+    once (one query) before trusting anything cached. For web processes; jobs read afresh."""
+
+    def __init__(self):
+        self.version = None
+        self.parent: dict[str, str | None] = {}
+        self.status: dict[str, str] = {}
+        self.absent: set[str] = set()
+
+    def refresh(self) -> None:
+        state = Organisation._get_collection().database[TREE_STATE].find_one({"_id": "tree"}) or {}
+        version = state.get("version", 0)
+        if version != self.version:
+            self.version, self.parent, self.status, self.absent = version, {}, {}, set()
+
+
+def bump_tree_version() -> None:
+    """After a move or a close has been written: caches read before it are dropped by their next request."""
+    Organisation._get_collection().database[TREE_STATE].update_one({"_id": "tree"}, {"$inc": {"version": 1}},
+                                                                    upsert=True)
+
+
 class PathResolver:
     """Current paths of copied paths, from the organisations' ``parent_id`` links (a move changes the
     moved organisation's link atomically; no other organisation's link changes), reading each
-    organisation at most once: one resolver per request or per batch of a job."""
+    organisation at most once: one resolver per request (over the process's ``TreeCache``) or per
+    batch of a job."""
 
-    def __init__(self):
-        self._parent: dict[str, str | None] = {}
-        self._absent: set[str] = set()
+    def __init__(self, cache: TreeCache | None = None):
+        cache = cache or TreeCache()
+        self._parent, self._status, self._absent = cache.parent, cache.status, cache.absent
         self._paths: dict[str, list[str] | None] = {}
 
     def prefetch(self, paths) -> None:
@@ -42,9 +70,15 @@ class PathResolver:
         if not wanted:
             return
         object_ids = [ObjectId(i) for i in wanted if ObjectId.is_valid(i)]
-        for raw in Organisation._get_collection().find({"_id": {"$in": object_ids}}, {"parent_id": 1}):
+        for raw in Organisation._get_collection().find({"_id": {"$in": object_ids}}, {"parent_id": 1, "status": 1}):
             self._parent[str(raw["_id"])] = raw.get("parent_id") or None
+            self._status[str(raw["_id"])] = raw.get("status")
         self._absent |= wanted - set(self._parent)
+
+    def status(self, org_id: str) -> str | None:
+        """The organisation's status, or None if it does not exist."""
+        self._fetch([org_id])
+        return self._status.get(org_id)
 
     def current(self, path) -> list[str] | None:
         """The path of a copy's organisation (its last element) as the tree is now, or None if an

@@ -7,7 +7,7 @@ import os
 
 from shared.worker import WorkerSpec, main
 
-from . import imports, keys, reviews, stats, transfers, tree
+from . import imports, keys, migrations, reviews, stats, transfers, tree
 from .consumed import EVENTS_TOPIC, HANDLERS
 from .documents import ALL, DuesAccount, Member, Organisation, Review, Transfer
 from .published import ROUTES, SOURCE, TOPIC
@@ -34,6 +34,7 @@ SPEC = WorkerSpec(
               (60.0, lambda _: transfers.finish_accepted()),
               (1.0, lambda _: tree.follow_moves()),
               (86400.0, lambda _: reviews.open_education_reviews()),
+              (86400.0, lambda settings: migrations.forget_birth_dates(keys.pii_vault(settings))),
               (STATS_EVERY, lambda _: stats.refresh())],
 )
 

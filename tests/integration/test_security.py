@@ -257,5 +257,40 @@ def test_already_registered_is_recorded_and_rationed_per_caller(tree, bearer, se
     assert fresh.status_code == 429
     assert members.post("/api/v1/members", json=member_body(tree["a"], 3), headers=admin_a).status_code == 201
     refusals = UniquenessRefusal.objects(by="staff-b")
-    assert refusals.count() == 2 and all(r.by_org == tree["b"] for r in refusals)
+    assert refusals.count() == 3 and all(r.by_org == tree["b"] for r in refusals)
     assert body["id_number"] not in str([r.to_mongo() for r in refusals])
+
+
+def test_another_process_sees_a_move_from_its_answer_on(members, tree, bearer, settings_for):
+    """Each web process caches parent links; a move or close made by another process is seen at once."""
+    from services.members import create_app
+
+    other_process = create_app(settings_for("members")).test_client()
+    op, old = bearer("operator"), bearer("admin", tree["industry"])
+    industry2 = _create(members, op, {"name": "市卫生工会", "kind": "industry", "parent_id": tree["fed"]})
+    member = members.post("/api/v1/members", json=member_body(tree["a"], 1), headers=op).json["id"]
+    assert members.get(f"/api/v1/members/{member}", headers=old).status_code == 200  # cached here
+    assert other_process.post(f"/api/v1/orgs/{tree['a']}/move", json={"parent_id": industry2},
+                              headers=op).status_code == 202
+    assert members.get(f"/api/v1/members/{member}", headers=old).status_code == 404
+    group = _create(members, op, {"name": "小组", "kind": "group", "parent_id": tree["b"]})
+    group_admin = bearer("admin", group)
+    assert members.get(f"/api/v1/orgs/{group}", headers=group_admin).status_code == 200  # cached here
+    assert other_process.post(f"/api/v1/orgs/{group}/close", headers=op).status_code == 200
+    assert members.get(f"/api/v1/orgs/{group}", headers=group_admin).status_code == 401
+
+
+def test_members_from_before_keep_only_their_birth_year(members, tree, bearer):
+    from datetime import datetime
+
+    from services.members.migrations import forget_birth_dates
+
+    body = member_body(tree["a"], 1, id_number="11010519491231002X")
+    member_id = members.post("/api/v1/members", json=body, headers=bearer("admin", tree["a"])).json["id"]
+    Member._get_collection().update_one({"_id": ObjectId(member_id)}, {  # as an earlier version wrote it
+        "$set": {"birth_date": datetime(1949, 12, 31, tzinfo=timezone.utc), "id_number_masked": "110***********002X"},
+        "$unset": {"birth_year": ""}})
+    assert forget_birth_dates(members.application.extensions["gonghui.vault"]) == 1
+    raw = Member._get_collection().find_one({"_id": ObjectId(member_id)})
+    assert "birth_date" not in raw and raw["birth_year"] == 1949 and raw["id_number_masked"] == "**************002X"
+    assert forget_birth_dates(members.application.extensions["gonghui.vault"]) == 0

@@ -196,15 +196,20 @@ def insert_member(member: Member, who) -> None:
 
 
 def _refusal_budget(who, spend: bool) -> None:
-    """A caller told "already registered elsewhere" too often this hour gets 429 for any registration
-    until the hour ends, so that the answer cannot be used to test ID numbers in bulk."""
+    """A caller told "already registered elsewhere" more than ``refusals_per_hour`` times this hour gets
+    429 for any registration until the hour ends, so that the answer cannot test ID numbers in bulk.
+    The count is shared (atomic); each process remembers the callers it has seen go over it, so the
+    check before a registration costs no query."""
     key = f"{who.sub}:{utcnow().strftime('%Y-%m-%dT%H')}"
-    limit = current_app.extensions["gonghui.settings"].refusals_per_hour
-    if spend:
-        RefusalBudget.objects(pk=key).update_one(inc__n=1, upsert=True)
-    budget = RefusalBudget.objects(pk=key).only("n").first()
-    used = budget.n if budget else 0
-    if used > limit or (used == limit and not spend):
+    exhausted = current_app.extensions.setdefault("gonghui.refusals_exhausted", set())
+    if spend and key not in exhausted:
+        budget = RefusalBudget._get_collection().find_one_and_update(
+            {"_id": key}, {"$inc": {"n": 1}}, upsert=True, return_document=True)
+        if budget["n"] > current_app.extensions["gonghui.settings"].refusals_per_hour:
+            hour = key.rsplit(":", 1)[1]
+            exhausted.difference_update({k for k in exhausted if not k.endswith(hour)})  # past hours
+            exhausted.add(key)
+    if key in exhausted:
         raise ApiError(429, "too many registrations of people already registered; try again next hour",
                        code="too_many_requests")
 

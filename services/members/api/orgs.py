@@ -300,6 +300,7 @@ class Move(MethodView):
         except Exception:
             move.delete()
             raise
+        tree.bump_tree_version()
         return org_out(org, with_move=True)
 
 
@@ -332,6 +333,7 @@ class Close(MethodView):
             for member in kept:
                 tree.move_member_to(member.pk, parent, _caller().sub, "kept_moved_up")
         change_org(org, ORGANISATION_CLOSED, organisation_closed, status="closed", closed_at=utcnow())
+        tree.bump_tree_version()
         return org_out(org)
 
 

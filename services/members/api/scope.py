@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator
 
-from bson import ObjectId
 from flask import current_app, g
 
 from shared.web import ApiError, current_caller
 
-from ..documents import Organisation
 from ..tree import PathResolver
 
 
 def resolver() -> PathResolver:
     if "path_resolver" not in g:
-        g.path_resolver = PathResolver()
+        cache = current_app.extensions["gonghui.tree_cache"]  # one per app, i.e. per gunicorn worker
+        cache.refresh()  # one query: is what this process knows of the tree still the tree?
+        g.path_resolver = PathResolver(cache)
     return g.path_resolver
 
 
@@ -56,9 +56,7 @@ def caller():
     """The authenticated caller, refused when the organisation its token is bound to is closed or gone."""
     who = current_caller(current_app.extensions["gonghui.settings"])
     if who.org is not None and not g.get("bound_org_checked"):
-        bound = Organisation._get_collection().find_one(
-            {"_id": ObjectId(who.org) if ObjectId.is_valid(who.org) else who.org}, {"status": 1})
-        if bound is None or bound.get("status") != "active":
+        if resolver().status(who.org) != "active":
             raise ApiError(401, "the organisation this token is bound to is closed or does not exist")
         g.bound_org_checked = True
     return who
