@@ -3,13 +3,17 @@ accepted transfer (idempotent; the worker finishes any a crash left half
 done) and expiring requests nobody answered."""
 from __future__ import annotations
 
+import logging
 import os
 
 from shared.events.envelope import utcnow
 
 from . import domain
 from .documents import HistoryEntry, Member, Organisation, Transfer
-from .published import (MEMBER_UPDATED, TRANSFER_EXPIRED, member_updated, transfer_data)
+from .published import MEMBER_UPDATED, TRANSFER_EXPIRED, member_updated, transfer_data
+from .tree import PathResolver
+
+log = logging.getLogger(__name__)
 
 
 def expiry_days() -> int:
@@ -17,13 +21,17 @@ def expiry_days() -> int:
 
 
 def complete(transfer: Transfer, by: str) -> bool:
-    """Move the member to the new organisation, once, and free its claim."""
+    """Move the member to the new organisation, once, and free its claim. The transfer is marked
+    completed only once the member has moved; if the member kept changing meanwhile, the worker's
+    ``finish_accepted`` tries again."""
+    moved = False
     for _ in range(5):
         member = Member.objects(pk=transfer.member_id).first()
         if member is None or member.open_transfer_id != str(transfer.pk):
-            break  # already completed (or the claim was never set)
+            moved = True  # completed before (the claim is gone), or nobody left to move
+            break
         org = Organisation.objects(pk=transfer.to_org_id).first()
-        member.org_id, member.org_path = str(org.pk), list(org.path)
+        member.org_id, member.org_path = str(org.pk), PathResolver().current(org.path) or list(org.path)
         member.version += 1
         entry = HistoryEntry(at=utcnow(), action="transfer_in", by=by, from_status=member.status,
                              to_status=member.status, org_id=member.org_id, reason=transfer.reason,
@@ -33,7 +41,11 @@ def complete(transfer: Transfer, by: str) -> bool:
                                     set__org_id=member.org_id, set__org_path=member.org_path,
                                     set__version=member.version, unset__open_transfer_id=True,
                                     push__history=entry):
+            moved = True
             break
+    if not moved:
+        log.warning("transfer not completed yet: the member kept changing", extra={"transfer": str(transfer.pk)})
+        return False
     return bool(Transfer.objects(pk=transfer.pk, completed=False).update_one(set__completed=True))
 
 

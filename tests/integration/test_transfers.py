@@ -96,6 +96,22 @@ def test_an_accepted_transfer_a_crash_left_half_done_is_finished(members, tree, 
     assert transfers.finish_accepted() == 0
 
 
+def test_a_transfer_is_completed_only_once_the_member_has_moved(members, tree, bearer, migrant, monkeypatch):
+    """It used to be marked completed when every attempt to move the member had failed; the member then
+    kept its claim and nothing retried."""
+    transfer_id = _request(members, migrant, tree, bearer("admin", tree["a"])).json["id"]
+    with monkeypatch.context() as patched:  # the member changes under every attempt
+        patched.setattr(Member, "update_with_event", classmethod(lambda cls, *a, **k: False))
+        accepted = members.post(f"/api/v1/transfers/{transfer_id}/accept", headers=bearer("admin", tree["b"]))
+    assert accepted.status_code == 200 and accepted.json["status"] == "accepted"
+    assert accepted.json["completed"] is False and Transfer.objects(pk=transfer_id).first().completed is False
+    assert Member.objects(pk=migrant["id"]).first().open_transfer_id == transfer_id
+    assert transfers.finish_accepted() == 1  # the worker's retry
+    member = Member.objects(pk=migrant["id"]).first()
+    assert member.org_id == tree["b"] and member.open_transfer_id is None
+    assert Transfer.objects(pk=transfer_id).first().completed is True
+
+
 def test_transfers_are_scoped(members, tree, bearer, migrant):
     transfer_id = _request(members, migrant, tree, bearer("admin", tree["a"])).json["id"]
     op = bearer("operator")
