@@ -3,8 +3,7 @@ for each active member with six consecutive months without dues and without
 taking part in union life. It never changes a status and never deletes."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from shared.db import is_duplicate_key
 from shared.events.envelope import utcnow
@@ -13,11 +12,8 @@ from . import domain
 from .documents import DuesAccount, Member, Participation, Review
 from .published import REVIEW_OPENED, review_data
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
 def current_month(now: datetime | None = None) -> str:
-    return (now or utcnow()).astimezone(SHANGHAI).strftime("%Y-%m")
+    return domain.month_of(now or utcnow())
 
 
 def open_education_reviews(evaluated_month: str | None = None) -> int:
@@ -34,8 +30,8 @@ def open_education_reviews(evaluated_month: str | None = None) -> int:
         member_id = str(raw["_id"])
         if member_id in already_open or not raw.get("joined_at"):
             continue
-        joined = raw["joined_at"].replace(tzinfo=raw["joined_at"].tzinfo or timezone.utc).astimezone(SHANGHAI)
-        if not domain.needs_education_review(raw["status"], bool(raw.get("kept_reason")), joined.strftime("%Y-%m"),
+        if not domain.needs_education_review(raw["status"], bool(raw.get("kept_reason")),
+                                             domain.month_of(raw["joined_at"]),
                                              {m for m in window if member_id in paid},
                                              {m for m in window if member_id in took_part}, month):
             continue

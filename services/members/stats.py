@@ -20,7 +20,7 @@ IN_MEMBERSHIP = ("active", "suspended")  # counted in composition and the join r
 
 
 def _month(moment) -> str | None:
-    return moment.strftime("%Y-%m") if moment else None
+    return domain.month_of(moment) if moment else None
 
 
 def refresh() -> int:

@@ -83,3 +83,13 @@ def test_review_lists_page_through_every_review_oldest_first(members, tree, bear
     forged = base64.urlsafe_b64encode(json.dumps([{"$ne": None}, "m00:2026-07"]).encode()).decode().rstrip("=")
     refused = members.get(f"/api/v1/reviews?cursor={forged}", headers=admin)
     assert refused.status_code == 422 and "cursor" in refused.json["error"]["fields"]
+
+
+def test_attendance_counts_for_its_month_in_beijing_time(members, tree, bearer):
+    """07:30 on 1 July in Shanghai is still 30 June in UTC (and in the sender's own offset below)."""
+    from services.members.documents import Participation
+
+    member = members.post("/api/v1/members", json=member_body(tree["a"], 1), headers=bearer("admin", tree["a"])).json
+    _attended(member["id"], "2026-06-30T23:30:00Z")
+    _attended(member["id"], "2026-07-31T11:00:00-05:00")  # 00:00 on 1 August in Beijing
+    assert sorted(p.month for p in Participation.objects(member_id=member["id"])) == ["2026-07", "2026-08"]

@@ -129,3 +129,13 @@ def test_age_bands():
     assert domain.age_band(date(2000, 6, 1), date(2026, 5, 31)) == "25_34"
     assert domain.age_band(date(2000, 6, 1), date(2024, 6, 2)) == "under_25"
     assert domain.age_band(date(1960, 1, 1), date(2026, 1, 1)) == "55_plus"
+
+
+def test_a_moment_belongs_to_its_month_in_beijing_time():
+    from datetime import datetime, timedelta, timezone
+
+    assert domain.month_of(datetime(2026, 2, 28, 23, 30, tzinfo=timezone.utc)) == "2026-03"  # 07:30 on 1 March
+    assert domain.month_of(datetime(2026, 3, 1, 7, 0, tzinfo=timezone(timedelta(hours=8)))) == "2026-03"
+    assert domain.month_of(datetime(2026, 3, 1, 1, 0, tzinfo=timezone(timedelta(hours=-5)))) == "2026-03"
+    assert domain.month_of(datetime(2026, 2, 28, 15, 59)) == "2026-02"  # naive is UTC: 23:59 in Beijing
+    assert domain.month_of(datetime(2026, 2, 28, 16, 0)) == "2026-03"

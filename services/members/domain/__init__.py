@@ -1,4 +1,5 @@
 """Members domain rules, plain Python: no Flask, no Mongo, no Kafka."""
+from .calendar import UNION_TIME, month_of
 from .dues import add_months, dues_base, monthly_dues, months_between, parse_month
 from .errors import DomainError
 from .identity import (id_check_char, mask_id_number, mask_phone, normalise_id_number, normalise_phone,
@@ -13,6 +14,7 @@ from .roster import RosterRow, column_map, parse_row
 from .transfers import DEFAULT_EXPIRY_DAYS, TRANSFER_STATUSES, check_decision, check_request, expires_at
 
 __all__ = [
+    "UNION_TIME", "month_of",
     "HONOURS",
     "RosterRow", "column_map", "parse_row",
     "AGE_BANDS",
