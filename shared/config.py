@@ -33,6 +33,8 @@ class Settings:
     processed_retention_days: int = 14  # longer than the topics keep events (7 days)
     heartbeat_file: str = ""
     refusals_per_hour: int = 30  # members: "already registered" answers one caller may get in an hour
+    transfer_expiry_days: int = 30  # members: days a transfer request waits for an answer
+    stats_refresh_seconds: float = 300.0  # members worker: how often statistics are rebuilt
 
     @property
     def database(self) -> str:
@@ -71,6 +73,8 @@ class Settings:
                                               str(cls.processed_retention_days))),
             heartbeat_file=_env("GONGHUI_HEARTBEAT_FILE", ""),
             refusals_per_hour=int(_env("GONGHUI_REFUSALS_PER_HOUR", str(cls.refusals_per_hour))),
+            transfer_expiry_days=int(_env("GONGHUI_TRANSFER_EXPIRY_DAYS", str(cls.transfer_expiry_days))),
+            stats_refresh_seconds=float(_env("GONGHUI_STATS_REFRESH_SECONDS", str(cls.stats_refresh_seconds))),
         )
         values.update(overrides)
         return cls(**values)

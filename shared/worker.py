@@ -38,7 +38,8 @@ class WorkerSpec:
     handlers: dict[str, Handler] = field(default_factory=dict)
     handler_factory: Callable[[Settings], dict[str, Handler]] | None = None  # handlers that need settings
     indexed_documents: list = field(default_factory=list)
-    periodic: list[tuple[float, Callable[[Settings], object]]] = field(default_factory=list)  # (every s, job)
+    periodic: list[tuple[float | Callable[[Settings], float], Callable[[Settings], object]]] = field(
+        default_factory=list)  # (every s, job)
     routes: dict[str, str] = field(default_factory=dict)  # event type -> topic (without prefix), if not `publishes`
 
 
@@ -101,9 +102,11 @@ class Worker:
         self._stopping = True
         self._wake.set()
 
-    def _repeat(self, every: float, job) -> None:
-        """Each periodic job in a thread of its own, at start and then every ``every`` seconds: a long
-        one (a statistics rebuild, a large import) never holds up another, nor relaying or consuming."""
+    def _repeat(self, every, job) -> None:
+        """Each periodic job in a thread of its own, at start and then every ``every`` seconds (a number,
+        or a function of the settings): a long one (a statistics rebuild, a large import) never holds up
+        another, nor relaying or consuming."""
+        every = every(self.settings) if callable(every) else every
         while not self._stopping:
             started = time.monotonic()
             try:

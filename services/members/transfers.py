@@ -4,20 +4,14 @@ done) and expiring requests nobody answered."""
 from __future__ import annotations
 
 import logging
-import os
 
 from shared.events.envelope import utcnow
 
-from . import domain
 from .documents import HistoryEntry, Member, Organisation, Transfer
 from .published import MEMBER_UPDATED, TRANSFER_EXPIRED, member_updated, transfer_data
 from .tree import PathResolver
 
 log = logging.getLogger(__name__)
-
-
-def expiry_days() -> int:
-    return int(os.environ.get("GONGHUI_TRANSFER_EXPIRY_DAYS") or domain.DEFAULT_EXPIRY_DAYS)
 
 
 def complete(transfer: Transfer, by: str) -> bool:

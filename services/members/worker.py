@@ -3,8 +3,6 @@ gonghui.events.v1, and runs the periodic jobs (transfer expiry and completion,
 following subtree moves, the daily six-month check)."""
 from __future__ import annotations
 
-import os
-
 from shared.worker import WorkerSpec, main
 
 from . import imports, keys, migrations, reviews, stats, transfers, tree
@@ -12,7 +10,6 @@ from .consumed import EVENTS_TOPIC, HANDLERS
 from .documents import ALL, DuesAccount, Member, Organisation, Review, Transfer
 from .published import ROUTES, SOURCE, TOPIC
 
-STATS_EVERY = float(os.environ.get("GONGHUI_STATS_REFRESH_SECONDS") or 300)
 
 
 def import_rosters(settings):
@@ -35,7 +32,7 @@ SPEC = WorkerSpec(
               (1.0, lambda _: tree.follow_moves()),
               (86400.0, lambda _: reviews.open_education_reviews()),
               (86400.0, lambda settings: migrations.forget_birth_dates(keys.pii_vault(settings))),
-              (STATS_EVERY, lambda _: stats.refresh())],
+              (lambda settings: settings.stats_refresh_seconds, lambda _: stats.refresh())],
 )
 
 if __name__ == "__main__":

@@ -81,9 +81,11 @@ def test_unanswered_requests_expire(members, tree, bearer, migrant):
     assert transfers.expire_due() == 0  # once only
 
 
-def test_the_expiry_job_expires_in_the_background(members, tree, bearer, migrant, monkeypatch):
-    monkeypatch.setenv("GONGHUI_TRANSFER_EXPIRY_DAYS", "0")
-    transfer_id = _request(members, migrant, tree, bearer("admin", tree["a"])).json["id"]
+def test_the_expiry_job_expires_in_the_background(members, tree, bearer, migrant, settings_for):
+    from services.members import create_app
+
+    at_once = create_app(settings_for("members", transfer_expiry_days=0)).test_client()
+    transfer_id = _request(at_once, migrant, tree, bearer("admin", tree["a"])).json["id"]
     assert transfers.expire_due() == 1
     assert members.get(f"/api/v1/transfers/{transfer_id}", headers=bearer("admin", tree["b"])).json["status"] == "expired"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bson import ObjectId
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -123,7 +124,9 @@ class Transfers(MethodView):
         transfer = Transfer(id=ObjectId(), member_id=str(member.pk), member_name=member.name,
                             from_org_id=member.org_id, from_org_path=member_path, to_org_id=str(to_org.pk),
                             to_org_path=to_path, requested_by=who.sub, requested_at=now,
-                            expires_at=domain.expires_at(now, transfers.expiry_days()), reason=body["reason"])
+                            expires_at=domain.expires_at(now, current_app.extensions["gonghui.settings"]
+                                                         .transfer_expiry_days),
+                            reason=body["reason"])
         # Claim the member first (atomic), so two requests cannot both be open.
         if not Member.objects(pk=member.pk, open_transfer_id=None).update_one(set__open_transfer_id=str(transfer.pk)):
             raise ApiError(409, "another transfer is already waiting for an answer", {"member_id": ["Busy."]},

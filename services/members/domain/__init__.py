@@ -11,14 +11,14 @@ from .orgs import (CADRE_ROLES, CHILD_KINDS, MEMBER_HOLDING_KINDS, ORG_KINDS, OR
                    is_current, moved_path, org_path, validate_credit_code)
 from .review import needs_education_review, window_before
 from .roster import RosterRow, column_map, parse_row
-from .transfers import DEFAULT_EXPIRY_DAYS, TRANSFER_STATUSES, check_decision, check_request, expires_at
+from .transfers import TRANSFER_STATUSES, check_decision, check_request, expires_at
 
 __all__ = [
     "UNION_TIME", "month_of",
     "HONOURS",
     "RosterRow", "column_map", "parse_row",
     "AGE_BANDS",
-    "DEFAULT_EXPIRY_DAYS", "TRANSFER_STATUSES", "check_decision", "check_request", "expires_at",
+    "TRANSFER_STATUSES", "check_decision", "check_request", "expires_at",
     "CADRE_ROLES", "check_employer_details", "is_current", "CHILD_KINDS", "EMPLOYMENT_TYPES", "GENDERS", "KEPT_REASONS", "LEAVE_REASONS", "MEMBER_HOLDING_KINDS",
     "MEMBER_STATUSES", "ORG_KINDS", "ORG_STATUSES", "TRANSITIONS", "DomainError", "add_months", "age_band",
     "card_number", "check_can_close", "check_can_hold_members", "check_move", "check_placement",

@@ -1,4 +1,4 @@
-"""The six-month rule (章程 art. 5), as DOMAIN.md states it.
+"""The six-month rule of the union constitution (中国工会章程, art. 5), as the README states it.
 
 A member who, without good reason, for six consecutive months neither pays
 dues nor takes part in union life, and does not change after being spoken to,

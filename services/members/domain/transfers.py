@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from .errors import DomainError
 
 TRANSFER_STATUSES = ("requested", "accepted", "declined", "expired", "cancelled")
-DEFAULT_EXPIRY_DAYS = 30
 
 
 def check_request(member_status: str, from_org_id: str, to_org_id: str, open_transfer: str | None) -> None:
