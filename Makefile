@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: run test test-unit test-contract test-integration test-e2e test-docker infra venv compose-config bench clean
+.PHONY: run test lint test-unit test-contract test-integration test-e2e test-docker infra venv compose-config bench clean
 
 venv: $(STAMP)
 
@@ -28,8 +28,12 @@ infra: $(STAMP)
 run: infra
 	$(BIN)/gonghui run
 
-test: infra
+test: lint infra
 	$(PYTEST) tests/unit tests/contract tests/integration tests/e2e tests/docker
+
+# ruff with a small rule set (pyproject.toml): mistakes, not taste
+lint: $(STAMP)
+	$(BIN)/ruff check services shared tests bench
 
 test-unit: $(STAMP)
 	$(PYTEST) tests/unit

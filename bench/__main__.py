@@ -167,7 +167,7 @@ def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, 
                    "in-process import before this work: 1,496 rows/s", f"{rate / 1496:.2f}×",
                    "≥ 1,496 rows/s with the stack running", rate >= 1496))
     drained = wait_rows(ferret, "gonghui_notify", "inbox_messages", big_import, timeout=1800)
-    report.add(Row(f"welcomes of that import all in their inboxes", f"{drained - imported_at:.0f} s after the "
+    report.add(Row("welcomes of that import all in their inboxes", f"{drained - imported_at:.0f} s after the "
                    f"import ended ({big_import / (drained - t0):,.0f} members/s from upload to inbox)",
                    goal="within 3 min of the import's end", met=drained - imported_at <= 180))
 
@@ -272,7 +272,6 @@ def staff_queries(report, stack, fed, members_db, notify_db, secret, branch, oth
                        + (f", {run.errors} errors" if run.errors else ""),
                        goal="p95 < 100 ms", met=run.p(95) < 100 and not run.errors))
 
-    size = f"{len(members):,}+ in the branch"
     measure("member by card number, in the 35,000-member branch", staff,
             [f"/api/v1/members?org_id={branch}&card_no={rng.choice(members)['card_no']}" for _ in range(n)])
     measure("members by name prefix, sorted by name", staff,
@@ -281,7 +280,7 @@ def staff_queries(report, stack, fed, members_db, notify_db, secret, branch, oth
     cursors = _walk(staff, f"/api/v1/members?org_id={branch}&status=active&employment_type=migrant&limit=20", 10)
     measure("active migrant workers in the branch, newest first, pages 1–10", staff, cursors * (n // len(cursors)))
     measure("the whole federation's active members, page 1", federation_staff,
-            [f"/api/v1/members?status=active&limit=20"] * 50, "200,000 members below")
+            ["/api/v1/members?status=active&limit=20"] * 50, "200,000 members below")
 
     notify = Client(stack.url("notify"), {"Authorization": "Bearer " + auth.mint(
         secret, "admin:q", ["admin"], branch, ttl=timedelta(hours=1))})

@@ -145,7 +145,7 @@ def raw_notify_consumer(bootstrap: str, topic: str, mongo_url: str, expected: in
         now = datetime.now(timezone.utc)
         keys = [f"g|/gonghui/members|{dict(r.headers)['ce_id'].decode()}" for r in records]
         seen = {d["_id"] for d in db.processed_events.find({"_id": {"$in": keys}}, {"_id": 1})}
-        fresh = [(k, json.loads(r.value)) for k, r in zip(keys, records) if k not in seen]
+        fresh = [(k, json.loads(r.value)) for k, r in zip(keys, records, strict=True) if k not in seen]
         joined = [data for _, data in fresh if "card_no" in data]
         if joined:
             try:  # new recipients in one insert; the few that exist get a conditional update

@@ -118,7 +118,8 @@ def run(no_seed, workers, web_workers):
         if demo:
             click.echo(f"\ndemo federation {demo['federation_id']}, branch {demo['branch_id']}")
             click.echo(f"admin token (federation):\n{demo['admin_token']}\n")
-        click.echo(f"mint more: GONGHUI_JWT_SECRET=$(python -c \"import json;print(json.load(open('{data_dir}/secrets.json'))['GONGHUI_JWT_SECRET'])\") "
+        secret = f"json.load(open('{data_dir}/secrets.json'))['GONGHUI_JWT_SECRET']"
+        click.echo(f"mint more: GONGHUI_JWT_SECRET=$(python -c \"import json;print({secret})\") "
                    ".venv/bin/gonghui token --org ORG --role admin")
         click.echo("Ctrl-C stops everything.")
         while True:
@@ -194,5 +195,5 @@ def rotate_keys(service):
     for document, fields in keys.ENCRYPTED:
         name = document._get_collection_name()
         done = rotate_collection(document._get_collection(), fields, vault,
-                                 progress=lambda n: click.echo(f"\r{name}: {n:,} re-encrypted", nl=False))
+                                 progress=lambda n, name=name: click.echo(f"\r{name}: {n:,} re-encrypted", nl=False))
         click.echo(f"\r{name}: {done:,} re-encrypted")

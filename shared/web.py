@@ -61,7 +61,7 @@ def _handle_http(exc: HTTPException):
     problems = []
     if messages:  # webargs/marshmallow: {"json": {...}} or {"query": {...}}
         fields = {}
-        for location, location_messages in messages.items():
+        for location_messages in messages.values():
             if isinstance(location_messages, dict):
                 fields.update(location_messages)
             else:  # about the body or query as a whole, e.g. invalid JSON

@@ -13,8 +13,8 @@ import logging
 import signal
 import threading
 import time
-from datetime import timedelta
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 

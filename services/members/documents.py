@@ -13,14 +13,12 @@ from mongoengine import (
     ListField,
     StringField,
 )
-
 from pymongo.errors import DuplicateKeyError
 
 from shared.events.envelope import utcnow
 from shared.events.outbox import OutboxDocument
 
-from .domain import (CADRE_ROLES, EMPLOYMENT_TYPES, GENDERS, MEMBER_STATUSES, ORG_KINDS, ORG_STATUSES,
-                     TRANSFER_STATUSES)
+from .domain import CADRE_ROLES, EMPLOYMENT_TYPES, GENDERS, MEMBER_STATUSES, ORG_KINDS, ORG_STATUSES, TRANSFER_STATUSES
 
 ALIAS = "members"
 

@@ -431,7 +431,7 @@ def _register(rows: list[domain.RosterRow], org: Organisation, job: ImportJob, v
     now = utcnow()
     cards = Counter.take("card_no", len(rows))
     docs = [_member_document(row, domain.card_number(now.year, card), org, job, vault, seal, now)
-            for row, card in zip(rows, cards)]
+            for row, card in zip(rows, cards, strict=True)]
     pointers = announce_many(Member, docs)  # before the write: a crash in between never loses events
     try:
         Member._get_collection().insert_many(docs, ordered=False)

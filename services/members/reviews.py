@@ -12,6 +12,7 @@ from . import domain
 from .documents import DuesAccount, Member, Participation, Review
 from .published import REVIEW_OPENED, review_data
 
+
 def current_month(now: datetime | None = None) -> str:
     return domain.month_of(now or utcnow())
 

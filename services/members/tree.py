@@ -14,8 +14,7 @@ from pymongo import UpdateOne
 
 from shared.events.envelope import utcnow
 
-from .documents import (DuesAccount, HistoryEntry, ImportJob, Member, Organisation, OrgMove, OrgStats, Review,
-                        Transfer)
+from .documents import DuesAccount, HistoryEntry, ImportJob, Member, Organisation, OrgMove, OrgStats, Review, Transfer
 from .published import MEMBER_UPDATED, member_updated
 
 log = logging.getLogger(__name__)

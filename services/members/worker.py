@@ -11,7 +11,6 @@ from .documents import ALL, DuesAccount, Member, Organisation, Review, Transfer
 from .published import ROUTES, SOURCE, TOPIC
 
 
-
 def import_rosters(settings):
     return imports.process_pending(*keys.vaults(settings))
 

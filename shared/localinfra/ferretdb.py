@@ -148,9 +148,9 @@ class FerretDB:
                 with MongoClient(self.url, serverSelectionTimeoutMS=2000) as client:
                     client.admin.command("ping")
                 return
-            except Exception:
+            except Exception as exc:
                 if time.monotonic() > deadline or not self.child.alive():
-                    raise RuntimeError(f"ferretdb not ready:\n{self.child.tail()}")
+                    raise RuntimeError(f"ferretdb not ready:\n{self.child.tail()}") from exc
                 time.sleep(0.3)
 
     def stop(self) -> None:

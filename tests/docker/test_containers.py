@@ -25,10 +25,11 @@ def containers(docker_engine):
 
 
 def test_welcome_flow_on_real_images(containers, bearer):
-    from tests.conftest import JWT_SECRET
+    import importlib
+
     from services.members import create_app as members_app
     from services.notify import create_app as notify_app
-    import importlib
+    from tests.conftest import JWT_SECRET
 
     mongo_url, bootstrap = containers
     common = dict(mongo_url=mongo_url, kafka_bootstrap=bootstrap, jwt_secret=JWT_SECRET, pii_key=new_key(),

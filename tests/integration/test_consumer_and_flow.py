@@ -199,7 +199,8 @@ def test_read_models_keep_the_newest_version_whatever_the_order(settings_for):
     assert not upsert_if_newer(MemberView, "m1", 2, {"status": "active"})  # the same version again
     assert upsert_if_newer(MemberView, "m1", 3, {"status": "left"})
     view = MemberView.objects(pk="m1").first()
-    assert (view.status, view.version) == ("left", 3) and MemberView.objects.count() == 1, [d.to_mongo() for d in MemberView.objects]
+    assert (view.status, view.version) == ("left", 3) and MemberView.objects.count() == 1, \
+        [d.to_mongo() for d in MemberView.objects]
 
 
 def test_a_batch_that_fails_is_handled_event_by_event_and_only_the_poison_is_dead_lettered(settings_for):

@@ -260,7 +260,7 @@ def test_a_parser_error_quoting_a_cell_reaches_neither_the_job_nor_the_log(membe
 
     admin = bearer("admin", tree["a"])
     secret = "11010519491231002X"
-    header = "".join(f'<c r="{c}1" t="inlineStr"><is><t>{h}</t></is></c>' for c, h in zip("ABCDE", HEADER))
+    header = "".join(f'<c r="{c}1" t="inlineStr"><is><t>{h}</t></is></c>' for c, h in zip("ABCDE", HEADER, strict=False))
     sheet = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}"><sheetData><row r="1">{header}</row>'
              f'<row r="2"><c r="C2" t="n"><v>{secret}</v></c></row></sheetData></worksheet>')  # not a number
     job_id = upload(members, admin, tree["a"], handmade_xlsx(sheet), "名册.xlsx").json["id"]

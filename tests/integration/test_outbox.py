@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from shared.events import kafka_clients
-from shared.events.envelope import CloudEvent
-from shared.events.outbox import OutboxRelay, _pointers as pointers
 from services.members.documents import Member, Organisation
 from services.members.published import CONTACT_CHANGED, CONTACTS_TOPIC, SOURCE, TOPIC
+from shared.events import kafka_clients
+from shared.events.envelope import CloudEvent
+from shared.events.outbox import OutboxRelay
+from shared.events.outbox import _pointers as pointers
 from tests.helpers import grassroots, member_body, read_topic
 
 pytestmark = pytest.mark.integration

@@ -4,17 +4,33 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
 from shared.fields import Text
 from shared.scope import require_role
 from shared.web import ApiError
 
 from ..documents import Organisation
-from ..published import (MEMBER_APPLICATION_REJECTED, MEMBER_APPLIED, MEMBER_JOINED, member_application_rejected,
-                         member_applied, member_joined)
-from .members import (MemberCreateSchema, MemberSchema, apply_change, caller, insert_member, issue_card,
-                      member_out, new_member, staff_member, target_org)
+from ..published import (
+    MEMBER_APPLICATION_REJECTED,
+    MEMBER_APPLIED,
+    MEMBER_JOINED,
+    member_application_rejected,
+    member_applied,
+    member_joined,
+)
+from .members import (
+    MemberCreateSchema,
+    MemberSchema,
+    apply_change,
+    caller,
+    insert_member,
+    issue_card,
+    member_out,
+    new_member,
+    staff_member,
+    target_org,
+)
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
                 description="Applications to join (入会申请)")

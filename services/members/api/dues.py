@@ -120,7 +120,8 @@ def assess(member: Member, month: str, wage_fen: int) -> DuesAccount:
         account = DuesAccount.objects(pk=account_id).first()
         if account is None:
             account = DuesAccount(id=account_id, member_id=str(member.pk), org_id=member.org_id,
-                                  org_path=scope.current_path(member.org_path), month=month, wage_fen=wage_fen, dues_fen=dues,
+                                  org_path=scope.current_path(member.org_path), month=month, wage_fen=wage_fen,
+                                  dues_fen=dues,
                                   exempt=exempt, assessed_at=utcnow())
             account.record(DUES_ASSESSED, dues_data(account))
             try:

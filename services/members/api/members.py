@@ -19,10 +19,19 @@ from shared.scope import get_visible, require_role
 from shared.web import ApiError
 
 from .. import domain
-from ..documents import (Counter, HistoryEntry, Member, Organisation, PiiAccess, RefusalBudget,
-                         UniquenessRefusal)
-from ..published import (CONTACT_CHANGED, MEMBER_JOINED, MEMBER_LEFT, MEMBER_STATUS_CHANGED, MEMBER_UPDATED,
-                         contact_changed, member_joined, member_left, member_status_changed, member_updated)
+from ..documents import Counter, HistoryEntry, Member, Organisation, PiiAccess, RefusalBudget, UniquenessRefusal
+from ..published import (
+    CONTACT_CHANGED,
+    MEMBER_JOINED,
+    MEMBER_LEFT,
+    MEMBER_STATUS_CHANGED,
+    MEMBER_UPDATED,
+    contact_changed,
+    member_joined,
+    member_left,
+    member_status_changed,
+    member_updated,
+)
 from . import scope
 from .orgs import subtree_root, visible_org
 

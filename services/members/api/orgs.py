@@ -18,9 +18,17 @@ from shared.web import ApiError
 
 from .. import domain, tree
 from ..documents import Cadre, Member, Organisation, OrgMove
+from ..published import (
+    ORGANISATION_CLOSED,
+    ORGANISATION_CREATED,
+    ORGANISATION_MOVED,
+    ORGANISATION_UPDATED,
+    organisation_closed,
+    organisation_created,
+    organisation_moved,
+    organisation_updated,
+)
 from . import scope
-from ..published import (ORGANISATION_CLOSED, ORGANISATION_CREATED, ORGANISATION_MOVED, ORGANISATION_UPDATED,
-                         organisation_closed, organisation_created, organisation_moved, organisation_updated)
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1/orgs", description="Organisations (组织)")
 

@@ -14,7 +14,7 @@ _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 
 def id_check_char(first17: str) -> str:
-    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=False)) % 11]
 
 
 def normalise_id_number(value: str) -> str:

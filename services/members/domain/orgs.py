@@ -90,7 +90,7 @@ _CREDIT_SHAPE = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}
 
 
 def credit_check_char(first17: str) -> str:
-    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS))
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=False))
     return _CREDIT_CHARS[(31 - total % 31) % 31]
 
 
