@@ -194,3 +194,44 @@ def test_personal_data_in_clear_for_the_member_and_its_staff_never_operators_and
     reads = members.get(f"/api/v1/members/{member_id}/personal-data/reads", headers=own).json["items"]
     assert [r["by"] for r in reads] == [member_id, "staff-1"] and reads[1]["by_org"] == tree["a"]
     assert members.get(f"/api/v1/members/{member_id}/personal-data/reads", headers=bearer("operator")).status_code == 403
+
+
+def test_a_member_who_left_comes_back_with_the_same_record_card_and_history(members, tree, bearer):
+    """The fingerprint stayed taken and there was no way back: registering or applying again now
+    reinstates the same record."""
+    admin_a, admin_b = bearer("admin", tree["a"]), bearer("admin", tree["b"])
+    body = member_body(tree["a"], 70)
+    first = members.post("/api/v1/members", json=body, headers=admin_a).json
+    members.post(f"/api/v1/members/{first['id']}/status", json={"action": "leave", "reason": "voluntary"},
+                 headers=admin_a)
+    back = members.post("/api/v1/members", json={**body, "org_id": tree["b"], "phone": "13711112222",
+                                                  "job": "司机"}, headers=admin_b)
+    assert back.status_code == 201, back.json
+    assert (back.json["id"], back.json["card_no"], back.json["status"]) == (first["id"], first["card_no"], "active")
+    assert back.json["org_id"] == tree["b"] and back.json["job"] == "司机" and back.json["phone"] == "137****2222"
+    assert back.json["left_at"] is None
+    history = members.get(f"/api/v1/members/{first['id']}/history", headers=admin_b).json["items"]
+    assert [h["action"] for h in history] == ["register", "leave", "rejoin"]
+    types = [e.type for e in _outbox_events(first["id"])]
+    assert types[-2:] == ["gonghui.members.member.joined", "gonghui.members.contact.changed"]
+    # once back, registering the person again is the usual refusal
+    assert members.post("/api/v1/members", json={**body, "org_id": tree["b"]}, headers=admin_b).status_code == 409
+
+
+def test_a_member_who_left_may_apply_again_and_keeps_the_card_when_approved(members, tree, bearer):
+    admin = bearer("admin", tree["a"])
+    body = member_body(tree["a"], 71)
+    first = members.post("/api/v1/members", json=body, headers=admin).json
+    members.post(f"/api/v1/members/{first['id']}/status", json={"action": "leave", "reason": "voluntary"},
+                 headers=admin)
+    applied = members.post("/api/v1/applications", json=body, headers=admin)
+    assert applied.status_code == 201 and applied.json["id"] == first["id"]
+    assert (applied.json["status"], applied.json["application_state"]) == ("applicant", "pending")
+    approved = members.post(f"/api/v1/applications/{first['id']}/approve", headers=admin).json
+    assert approved["status"] == "active" and approved["card_no"] == first["card_no"]
+
+
+def _outbox_events(member_id):
+    from shared.events.outbox import pending_events
+
+    return pending_events(Member, ObjectId(member_id))

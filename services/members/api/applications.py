@@ -59,8 +59,7 @@ class Applications(MethodView):
         member = new_member(body, org, "applicant", who)
         member.application_state = "pending"
         member.record(MEMBER_APPLIED, member_applied(member))
-        insert_member(member, who)
-        return member_out(member)
+        return member_out(insert_member(member, who, org, body))
 
 
 @blp.route("/<member_id>/approve")
@@ -73,7 +72,9 @@ class Approve(MethodView):
         org = Organisation.objects(pk=member.org_id).first()
         if org is None or org.status != "active":
             raise ApiError(422, "the organisation is closed", {"org_id": ["Organisation is closed."]})
+        card_no = member.card_no  # someone who left and applied again keeps the card
         issue_card(member)
+        member.card_no = card_no or member.card_no
         apply_change(member, who, "approve", [(MEMBER_JOINED, lambda m: member_joined(m, org))],
                      status="active", application_state="approved", card_no=member.card_no,
                      joined_at=member.joined_at)

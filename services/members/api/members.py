@@ -22,11 +22,13 @@ from .. import domain
 from ..documents import Counter, HistoryEntry, Member, Organisation, PiiAccess, RefusalBudget, UniquenessRefusal
 from ..published import (
     CONTACT_CHANGED,
+    MEMBER_APPLIED,
     MEMBER_JOINED,
     MEMBER_LEFT,
     MEMBER_STATUS_CHANGED,
     MEMBER_UPDATED,
     contact_changed,
+    member_applied,
     member_joined,
     member_left,
     member_status_changed,
@@ -195,13 +197,41 @@ def new_member(body: dict, org: Organisation, status: str, who) -> Member:
     return member
 
 
-def insert_member(member: Member, who) -> None:
+def insert_member(member: Member, who, org: Organisation, body: dict) -> Member:
+    """Store a new registration or application; a person who left comes back instead (``rejoin``).
+    Returns the member as stored."""
     _refusal_budget(who, spend=False)
     try:
         member.save(force_insert=True)
+        return member
     except NotUniqueError:  # the unique index on the fingerprint decides, even between racing requests
+        back = rejoin(member, who, org, body)
+        if back is not None:
+            return back
         refuse_duplicate(member.id_number_fingerprint, who)
         raise
+
+
+REJOINED_FIELDS = ("org_id", "org_path", "status", "name", "gender", "employment_type", "job", "education",
+                   "phone_encrypted", "phone_masked", "email_encrypted", "application_state", "card_no", "joined_at")
+
+
+def rejoin(fresh: Member, who, org: Organisation, body: dict) -> Member | None:
+    """A person who left the union registers or applies again: the same record, card number and history
+    come back, with the new organisation and details (None if the person has not left)."""
+    member = Member.objects(id_number_fingerprint=fresh.id_number_fingerprint).first()
+    if member is None or member.status != "left":
+        return None
+    joining = fresh.status == "active"
+    if joining and member.card_no:
+        fresh.card_no = member.card_no  # the card number is the person's for life; the fresh one stays unused
+    sets = {key: getattr(fresh, key) for key in REJOINED_FIELDS
+            if joining or key not in ("card_no", "joined_at")}  # an applicant keeps its card until approved
+    phone, seal = domain.validate_phone(body["phone"]), current_app.extensions["gonghui.contact_seal"]
+    events = [(MEMBER_JOINED, lambda m: member_joined(m, org)) if joining else (MEMBER_APPLIED, member_applied),
+              (CONTACT_CHANGED, lambda m: contact_changed(m, phone, body.get("email"), seal))]
+    return apply_change(member, who, "rejoin" if joining else "reapply", events, changed=sorted(sets),
+                        kept_reason=None, left_at=None, **sets)
 
 
 def _refusal_budget(who, spend: bool) -> None:
@@ -275,8 +305,7 @@ class Members(MethodView):
         member = new_member(body, org, "active", who)
         issue_card(member)
         member.record(MEMBER_JOINED, member_joined(member, org))
-        insert_member(member, who)
-        return member_out(member)
+        return member_out(insert_member(member, who, org, body))
 
     @blp.arguments(SearchArgs, location="query")
     @blp.response(200, MemberPage)
