@@ -20,6 +20,7 @@ from typing import Callable
 
 from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from . import auth, logs
@@ -32,6 +33,49 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
          422: "validation_failed", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+
+
+class ErrorDetail(Schema):
+    status = fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    code = fields.String(required=True, metadata={"description": "machine-readable: " + ", ".join(
+        sorted(set(CODES.values()) | {"already_registered", "conflict", "move_in_progress"}))})
+    message = fields.String(required=True, metadata={"description": "what went wrong, for people"})
+    fields_ = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), data_key="fields",
+                          metadata={"description": "each failing field (dotted for nested ones) and why"})
+
+
+class ErrorSchema(Schema):
+    """The one error shape of every gonghui service."""
+
+    error = fields.Nested(ErrorDetail, required=True)
+    request_id = fields.String(allow_none=True, required=True)
+
+
+class GonghuiApi(Api):
+    ERROR_SCHEMA = ErrorSchema  # what flask-smorest documents for 422 and "default"
+
+
+# Documented on every operation (besides 422 and the default): what any of them may answer.
+DOCUMENTED_ERRORS = {422: "invalid fields, or a domain rule refused the change",
+                     400: "malformed request (JSON not parseable or nested too deeply)",
+                     401: "missing or invalid bearer token, or its organisation is closed",
+                     403: "the caller's role may not do this",
+                     404: "not found, or outside the caller's scope",
+                     409: "conflict with the current state (changed meanwhile, already registered ...)",
+                     413: "request body too large", 429: "rationed: try again later",
+                     503: "a dependency (the identity provider's keys) is unavailable"}
+
+
+def document_errors(api: Api) -> None:
+    """Every operation states the real error shape for every error status it can answer."""
+    for status, description in DOCUMENTED_ERRORS.items():
+        api.spec.components.response(f"Error{status}", {
+            "description": description, "content": {"application/json": {"schema": "Error"}}})
+    for operations in api.spec._paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                for status in DOCUMENTED_ERRORS:
+                    operation["responses"].setdefault(str(status), {"$ref": f"#/components/responses/Error{status}"})
 
 
 class ApiError(HTTPException):
@@ -194,7 +238,7 @@ def create_base_app(settings: Settings, title: str, readiness: list[Callable[[],
     app.extensions["gonghui.settings"] = settings
     # Token checks; the identity provider's JWKS is fetched on the first token that needs it, not here.
     app.extensions["gonghui.verifier"] = auth.Verifier.from_settings(settings)
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+    api = GonghuiApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
         "security": [{"bearer": []}]})
 
@@ -202,7 +246,11 @@ def create_base_app(settings: Settings, title: str, readiness: list[Callable[[],
     def _request_id():
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        return _guard_operators()
+        guarded = _guard_operators()
+        if (guarded is None and request.url_rule is not None and request.path.startswith("/api/v1/")
+                and not request.path.endswith("/openapi.json")):
+            current_caller(settings)  # authentication first: no validation answers to anonymous callers
+        return guarded
 
     @app.after_request
     def _echo_request_id(response):
@@ -248,4 +296,5 @@ def create_service_app(service: str, documents: list, blueprints=(), settings: S
     db.ensure_indexes(documents)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    document_errors(api)
     return app
