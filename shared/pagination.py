@@ -18,7 +18,8 @@ MAX_LIMIT = 100
 
 class PageArgs(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_LIMIT))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=64))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9_-]{16}$"),
+                           metadata={"description": "next_cursor of the previous page"})
 
     @validates("cursor")
     def _cursor(self, value, **_):

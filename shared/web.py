@@ -107,7 +107,7 @@ def _handle_http(exc: HTTPException):
         fields = {}
         for location_messages in messages.values():
             if isinstance(location_messages, dict):
-                fields.update(location_messages)
+                fields.update(flatten_messages(location_messages))
             else:  # about the body or query as a whole, e.g. invalid JSON
                 problems.extend(str(m) for m in location_messages)
         fields = fields or None
@@ -120,7 +120,22 @@ def _handle_http(exc: HTTPException):
     response = error_response(exc.code or 500, message, fields, getattr(exc, "error_code", None))
     if exc.code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="gonghui"'
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110
     return response
+
+
+def flatten_messages(messages: dict, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages ({"items": {"0": {"wage_fen": [...]}}}) as one field path each
+    ("items.0.wage_fen"), so that ``fields`` is always a map of field to reasons."""
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(flatten_messages(value, path))
+        else:
+            flat[path] = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    return flat
 
 
 def _default_message(status: int, fields: dict | None) -> str:

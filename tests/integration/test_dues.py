@@ -34,8 +34,8 @@ def test_assessment_is_half_a_percent_of_the_counted_wage(members, tree, staff):
 def test_bad_batches_name_the_field(members, staff):
     admin, ids = staff
     for body, field in [({"month": "2026-13", "items": [{"member_id": ids[0], "wage_fen": 1}]}, "month"),
-                        ({"month": "2026-10", "items": [{"member_id": ids[0], "wage_fen": 12.5}]}, "items"),
-                        ({"month": "2026-10", "items": [{"member_id": ids[0], "wage_fen": -1}]}, "items"),
+                        ({"month": "2026-10", "items": [{"member_id": ids[0], "wage_fen": 12.5}]}, "items.0.wage_fen"),
+                        ({"month": "2026-10", "items": [{"member_id": ids[0], "wage_fen": -1}]}, "items.0.wage_fen"),
                         ({"month": "2026-10", "items": []}, "items")]:
         response = members.post("/api/v1/dues/assessments", json=body, headers=admin)
         assert response.status_code == 422 and field in response.json["error"]["fields"], body

@@ -165,7 +165,7 @@ def test_honours_travel_in_events(members, tree, bearer):
     assert response.status_code == 200 and response.json["honours"] == ["model_worker"]
     assert _outbox(member_id)[-1][1]["honours"] == ["model_worker"]
     bad = members.patch(f"/api/v1/members/{member_id}", json={"honours": ["emperor"]}, headers=admin)
-    assert bad.status_code == 422 and "honours" in bad.json["error"]["fields"]
+    assert bad.status_code == 422 and "honours.0" in bad.json["error"]["fields"]  # the element, by its index
 
 
 def test_personal_data_in_clear_for_the_member_and_its_staff_never_operators_and_every_read_is_recorded(

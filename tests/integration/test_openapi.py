@@ -7,6 +7,8 @@ import importlib
 import jsonschema
 import pytest
 
+from tests.helpers import member_body
+
 pytestmark = pytest.mark.integration
 
 SERVICES = ("members", "events", "welfare", "notify")
@@ -63,3 +65,22 @@ def test_real_error_responses_validate_against_the_documented_shape(clients, tre
         jsonschema.validate(answer.json, {"type": "object", "required": ["error", "request_id"],
                                           "properties": {"error": schema}, "components": spec["components"]})
         assert set(answer.json["error"]) <= set(schema["properties"])
+
+
+def test_what_schemathesis_found_in_the_members_api(clients, tree, bearer):
+    """Nested field errors are one path each, 405 says what is allowed, amounts may be written 5000.0 as
+    JSON Schema's integer allows, page cursors are documented exactly, blank text is documented as refused."""
+    members, op = clients["members"], bearer("operator")
+    member = members.post("/api/v1/members", json=member_body(tree["a"], 1), headers=op).json["id"]
+    bad = members.post("/api/v1/dues/assessments", headers=op,
+                       json={"month": "2026-10", "items": [{"member_id": member, "wage_fen": "x"}]})
+    assert bad.status_code == 422 and bad.json["error"]["fields"] == {"items.0.wage_fen": ["Not a valid integer."]}
+    whole = members.post("/api/v1/dues/assessments", headers=op,
+                         json={"month": "2026-10", "items": [{"member_id": member, "wage_fen": 500000.0}]})
+    assert whole.status_code == 200 and whole.json["succeeded"] == 1, whole.json
+    traced = members.open("/api/v1/members", method="TRACE", headers=op)
+    assert traced.status_code == 405 and set(traced.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    spec = members.get("/api/v1/openapi.json").json
+    children = spec["paths"]["/api/v1/orgs/{org_id}/children"]["get"]["parameters"]
+    assert [p["schema"]["pattern"] for p in children if p["name"] == "cursor"] == ["^[A-Za-z0-9_-]{16}$"]
+    assert spec["components"]["schemas"]["MemberCreate"]["properties"]["name"]["pattern"] == r"\S"

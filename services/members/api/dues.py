@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from shared.db import is_duplicate_key
 from shared.events.envelope import utcnow
-from shared.fields import Text
+from shared.fields import Text, WholeNumber
 from shared.scope import get_visible, require_role
 from shared.web import ApiError
 
@@ -28,7 +28,7 @@ MAX_BATCH = 1000
 
 class WageItem(Schema):
     member_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    wage_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10**10),
+    wage_fen = WholeNumber(required=True, validate=validate.Range(min=0, max=10**10),
                               metadata={"description": "monthly wage in fen, without bonuses, allowances, subsidies"})
 
 
@@ -39,7 +39,7 @@ class AssessSchema(Schema):
 
 class PaymentItem(Schema):
     member_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10**9))
+    amount_fen = WholeNumber(required=True, validate=validate.Range(min=1, max=10**9))
     reference = Text(load_default=None, validate=validate.Length(min=1, max=100),
                               metadata={"description": "payroll batch or receipt; a repeated reference is ignored"})
 
