@@ -13,6 +13,7 @@ from bson import ObjectId
 from pymongo import UpdateOne
 
 from shared.events.envelope import utcnow
+from shared.iterables import chunked
 
 from .documents import DuesAccount, HistoryEntry, ImportJob, Member, Organisation, OrgMove, OrgStats, Review, Transfer
 from .published import MEMBER_UPDATED, member_updated
@@ -154,14 +155,7 @@ def _repath_all(move: OrgMove) -> int:
 
 
 def _batches(document, query: dict, field: str):
-    batch = []
-    for raw in document._get_collection().find(query, {field: 1}).sort("_id", 1):
-        batch.append(raw)
-        if len(batch) == BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return chunked(document._get_collection().find(query, {field: 1}).sort("_id", 1), BATCH)
 
 
 def _repath(move: OrgMove, name: str, document, field: str, query: dict) -> int:

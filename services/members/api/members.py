@@ -239,13 +239,13 @@ def _refusal_budget(who, spend: bool) -> None:
     429 for any registration until the hour ends, so that the answer cannot test ID numbers in bulk.
     The count is shared (atomic); each process remembers the callers it has seen go over it, so the
     check before a registration costs no query."""
-    key = f"{who.sub}:{utcnow().strftime('%Y-%m-%dT%H')}"
+    hour = utcnow().strftime("%Y-%m-%dT%H")
+    key = f"{who.sub}:{hour}"
     exhausted = current_app.extensions.setdefault("gonghui.refusals_exhausted", set())
     if spend and key not in exhausted:
         budget = RefusalBudget._get_collection().find_one_and_update(
             {"_id": key}, {"$inc": {"n": 1}}, upsert=True, return_document=True)
         if budget["n"] > current_app.extensions["gonghui.settings"].refusals_per_hour:
-            hour = key.rsplit(":", 1)[1]
             exhausted.difference_update({k for k in exhausted if not k.endswith(hour)})  # past hours
             exhausted.add(key)
     if key in exhausted:
@@ -429,9 +429,7 @@ def personal_data_reader(member_id: str) -> tuple:
     """The member itself, or staff bound to its branch or above; never an operator, who runs the
     platform but has no business with members' personal data (PIPL)."""
     who = caller()
-    if who.acts_as_member(member_id):
-        return who, get_visible(Member, member_id, visible_member(who), "member")
-    if not who.has("admin") or who.org is None:
+    if not who.acts_as_member(member_id) and (not who.has("admin") or who.org is None):
         raise ApiError(403, "personal data in clear is for the member and the staff of its branch or above")
     return who, get_visible(Member, member_id, visible_member(who), "member")
 

@@ -7,6 +7,7 @@ from typing import Callable, Iterable, Iterator
 
 from flask import current_app, g
 
+from shared.iterables import chunked
 from shared.web import ApiError, current_caller
 
 from ..tree import PathResolver
@@ -43,13 +44,9 @@ def within(org_id: str, *paths_of: Callable) -> Callable[[list], list]:
 
 def stream_within(org_id: str, path_of: Callable, rows: Iterable, chunk: int = 1000) -> Iterator:
     """``within`` for a stream of rows too many to hold at once (a report over a subtree)."""
-    keep, batch = within(org_id, path_of), []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == chunk:
-            yield from keep(batch)
-            batch = []
-    yield from keep(batch)
+    keep = within(org_id, path_of)
+    for batch in chunked(rows, chunk):
+        yield from keep(batch)
 
 
 def caller():
