@@ -30,6 +30,7 @@ class Settings:
     consumer_max_attempts: int = 5
     consumer_batch: int = 200
     relay_batch_size: int = 200
+    batch_wait_ms: int = 50  # how long a consumer fetch or a relay round may wait to gather a batch
     processed_retention_days: int = 14  # longer than the topics keep events (7 days)
     heartbeat_file: str = ""
     refusals_per_hour: int = 30  # members: "already registered" answers one caller may get in an hour
@@ -69,6 +70,7 @@ class Settings:
             consumer_max_attempts=int(_env("GONGHUI_CONSUMER_MAX_ATTEMPTS", str(cls.consumer_max_attempts))),
             consumer_batch=int(_env("GONGHUI_CONSUMER_BATCH", str(cls.consumer_batch))),
             relay_batch_size=int(_env("GONGHUI_RELAY_BATCH_SIZE", str(cls.relay_batch_size))),
+            batch_wait_ms=int(_env("GONGHUI_BATCH_WAIT_MS", str(cls.batch_wait_ms))),
             processed_retention_days=int(_env("GONGHUI_PROCESSED_RETENTION_DAYS",
                                               str(cls.processed_retention_days))),
             heartbeat_file=_env("GONGHUI_HEARTBEAT_FILE", ""),

@@ -116,11 +116,13 @@ class Worker:
             self._wake.wait(max(0.0, every - (time.monotonic() - started)))
 
     def _relay_loop(self) -> None:
-        """Relay as soon as something is pending, independent of the consumer's polls."""
+        """Relay independently of the consumer's polls: at once after a full round, otherwise after
+        ``batch_wait_ms``, so that a steady trickle of writes is sent in batches rather than one by one."""
+        pause = max(self.settings.batch_wait_ms, 10) / 1000
         while not self._stopping:
             try:
-                if self.relay.run_once() == 0:
-                    self._wake.wait(0.05)
+                if self.relay.run_once() < self.relay.batch_size:
+                    self._wake.wait(pause)
             except Exception:
                 log.exception("outbox relay round failed")
                 self._wake.wait(1.0)

@@ -37,6 +37,10 @@ def consumer(settings: Settings, topics: list[str], timeout: float = 30.0) -> Ka
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=200,
+        # Under load a fetch waits up to batch_wait_ms for 64 KiB, so that a poll carries many records and
+        # its fixed costs (the processed-id look-up, the bulk writes, the commit) are paid once for them.
+        fetch_min_bytes=64 * 1024 if settings.batch_wait_ms else 1,
+        fetch_max_wait_ms=settings.batch_wait_ms or 500,
         max_poll_interval_ms=300_000,
         metadata_max_age_ms=30_000,  # notice new partitions (and recover a missed topic) within 30 s
         session_timeout_ms=10_000,
