@@ -174,10 +174,6 @@ def import_roster(file, org_id, url, token):
         raise click.ClickException(job.get("failure") or "the import failed")
 
 
-if __name__ == "__main__":
-    cli()
-
-
 @cli.command("rotate-keys")
 @click.argument("service", type=click.Choice(["members", "notify"]))
 def rotate_keys(service):
@@ -197,3 +193,18 @@ def rotate_keys(service):
         done = rotate_collection(document._get_collection(), fields, vault,
                                  progress=lambda n, name=name: click.echo(f"\r{name}: {n:,} re-encrypted", nl=False))
         click.echo(f"\r{name}: {done:,} re-encrypted")
+
+
+@cli.command("asyncapi")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default="-", show_default=True,
+              help="file to write (- for standard output)")
+def asyncapi(output):
+    """Write the AsyncAPI 3.0 document of the platform's topics, generated from the event catalogue."""
+    from services.contracts import asyncapi_json
+
+    with click.open_file(output, "w", encoding="utf-8") as handle:
+        handle.write(asyncapi_json())
+
+
+if __name__ == "__main__":
+    cli()

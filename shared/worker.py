@@ -37,10 +37,15 @@ class WorkerSpec:
     consumes: list[str] = field(default_factory=list)  # topic names (without prefix)
     handlers: dict[str, Handler] = field(default_factory=dict)
     handler_factory: Callable[[Settings], dict[str, Handler]] | None = None  # handlers that need settings
+    factory_types: tuple[str, ...] = ()  # the event types handler_factory's handlers take (for the contracts)
     indexed_documents: list = field(default_factory=list)
     periodic: list[tuple[float | Callable[[Settings], float], Callable[[Settings], object]]] = field(
         default_factory=list)  # (every s, job)
     routes: dict[str, str] = field(default_factory=dict)  # event type -> topic (without prefix), if not `publishes`
+
+    @property
+    def handled_types(self) -> list[str]:
+        return [*self.handlers, *self.factory_types]
 
 
 class Worker:

@@ -146,6 +146,9 @@ HANDLERS = {
 }
 
 
+CONTACT_EVENTS = ("gonghui.members.contact.changed",)
+
+
 class ContactChanged(Schema):
     """contact.changed v2 carries ``sealed`` (the values, encrypted with the contact keys); v1 carried
     them in clear and may still wait on the topic after an upgrade."""
@@ -185,4 +188,4 @@ def contact_handlers(settings) -> dict:
         one=lambda event: upsert_if_newer(Contact, *contact(event)),
         many=lambda events: upsert_many_if_newer(Contact, [contact(e) for e in events]))
 
-    return {"gonghui.members.contact.changed": on_contact_changed}
+    return dict.fromkeys(CONTACT_EVENTS, on_contact_changed)
