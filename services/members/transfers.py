@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from shared import versioned
 from shared.events.envelope import utcnow
 
 from .documents import HistoryEntry, Member, Organisation, Transfer
@@ -59,10 +60,8 @@ def expire_due(now=None) -> int:
     now = now or utcnow()
     expired = 0
     for transfer in Transfer.objects(status="requested", expires_at__lte=now):
-        transfer.status, transfer.decided_at, transfer.version = "expired", now, transfer.version + 1
-        if Transfer.update_with_event(transfer.pk, TRANSFER_EXPIRED, transfer_data(transfer),
-                                      conditions={"status": "requested"}, set__status="expired",
-                                      set__decided_at=now, set__version=transfer.version):
+        if versioned.write(transfer, [(TRANSFER_EXPIRED, transfer_data)], conditions={"status": "requested"},
+                           sets={"status": "expired", "decided_at": now}):
             release_claim(transfer)
             expired += 1
     return expired
