@@ -5,16 +5,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.events.envelope import utcnow
 from shared.pagination import SortedPageArgs, page_schema, sorted_page
-from shared.scope import require_role
-from shared.web import ApiError
 
+from ..app import reviews
 from ..documents import Review
-from ..published import REVIEW_RESOLVED, review_data
-from . import scope
-from .members import caller
-from .orgs import subtree_root
+from .scope import context
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews",
                 description="Education-pending reviews (章程第五条)")
@@ -57,20 +52,15 @@ def review_out(r: Review) -> dict:
             "opened_at": r.opened_at, "resolved_at": r.resolved_at, "outcome": r.outcome, "note": r.note}
 
 
-def _visible(who):
-    return lambda r: (who.has("admin") or who.has("operator")) and scope.sees(who, r.org_path)
-
-
 @blp.route("")
 class Reviews(MethodView):
     @blp.arguments(ReviewArgs, location="query")
     @blp.response(200, ReviewPage)
     def get(self, args):
         """Reviews in a subtree (default: the caller's organisation), oldest first."""
-        org = subtree_root(args.get("org_id"))
-        queryset = Review.objects(org_path=str(org.pk), status=args["status"])
-        return sorted_page(queryset, args, review_out, "opened_at", descending=False, is_datetime=True,
-                           keep=scope.within(str(org.pk), lambda r: r.org_path))
+        found = reviews.listing(context(), args.get("org_id"), args["status"])
+        return sorted_page(found.rows, args, review_out, "opened_at", descending=False, is_datetime=True,
+                           keep=found.keep)
 
 
 @blp.route("/<path:review_id>/resolve")
@@ -79,19 +69,4 @@ class Resolve(MethodView):
     @blp.response(200, ReviewSchema)
     def post(self, body, review_id):
         """Close a review with its outcome. The member's status is not touched."""
-        who = caller()
-        require_role(who, "operator", "admin")
-        review = Review.objects(pk=review_id).first()
-        if review is None or not _visible(who)(review):
-            raise ApiError(404, "review not found")
-        if review.status != "open":
-            raise ApiError(422, "the review is already resolved", {"status": ["Resolved."]})
-        now = utcnow()
-        review.status, review.resolved_at, review.resolved_by = "resolved", now, who.sub
-        review.outcome, review.note, review.version = body["outcome"], body["note"], review.version + 1
-        if not Review.update_with_event(review.pk, REVIEW_RESOLVED, review_data(review),
-                                        conditions={"status": "open"}, set__status="resolved", set__resolved_at=now,
-                                        set__resolved_by=who.sub, set__outcome=body["outcome"],
-                                        set__note=body["note"], set__version=review.version):
-            raise ApiError(409, "the review was resolved meanwhile", code="conflict")
-        return review_out(review)
+        return review_out(reviews.resolve(context(), review_id, body["outcome"], body["note"]))

@@ -5,12 +5,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.events.envelope import utcnow
-from shared.web import ApiError
-
-from .. import stats
-from ..reviews import current_month
-from .orgs import subtree_root
+from ..app import stats
+from .scope import context
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics (统计)")
 MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Must be YYYY-MM.")
@@ -52,9 +48,4 @@ class Stats(MethodView):
     def get(self, args):
         """Members by status, gender, employment type and age band; joins, leaves and transfers in a
         period (default: this year to date); the join rate. Counts are refreshed by the worker."""
-        org = subtree_root(args.get("org_id"))
-        last = args.get("end") or current_month()
-        first = args.get("start") or f"{last[:4]}-01"
-        if first > last:
-            raise ApiError(422, "the period ends before it starts", {"from": ["After 'to'."]})
-        return stats.subtree(org, first, last, utcnow().date())
+        return stats.subtree(context(), args.get("org_id"), args.get("start"), args.get("end"))
