@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import base64
-import json
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from bson import ObjectId
-from bson.errors import InvalidId
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from mongoengine import ObjectIdField
 from mongoengine.queryset.visitor import Q
-
-from .web import ApiError
 
 MAX_LIMIT = 100
 
@@ -56,42 +52,47 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
                              "next_cursor": fields.String(allow_none=True, required=True)}, name=name)
 
 
+# A sorted page's cursor: the last row's id (its length in one byte, then its 12 bytes or UTF-8) and
+# its sort value (a datetime as 8 bytes of milliseconds since 1970, a string as UTF-8), base64url.
+# Any string of this alphabet and a decodable length is a position, so the documented pattern is the
+# whole contract, and nothing in a cursor can become a query operator.
+SORTED_CURSOR = r"^(?:[A-Za-z0-9_-]{4}){4,128}(?:[A-Za-z0-9_-]{2,3})?$"
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MIN_MS, _MAX_MS = -62135596800000, 253402300799999  # year 1 to year 9999
+
+
 def _encode_key(value, pk) -> str:
-    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, str(pk)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    key = pk.binary if isinstance(pk, ObjectId) else str(pk).encode()
+    if isinstance(value, datetime):
+        value = int((value - _EPOCH) / timedelta(milliseconds=1)).to_bytes(8, "big", signed=True)
+    else:
+        value = str(value).encode()
+    return base64.urlsafe_b64encode(bytes([len(key)]) + key + value).decode().rstrip("=")
 
 
-def _decode_key(cursor: str, is_datetime: bool, object_id_pk: bool):
-    """(value, pk) from a cursor; None unless both are plain scalars of the expected kinds, so that no
-    cursor can smuggle a query operator in."""
-    try:
-        value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(pk, str) or not (value is None or isinstance(value, (str, int, float))):
-            return None
-        if is_datetime:
-            value = datetime.fromisoformat(value) if isinstance(value, str) else None
-            if value is None:
-                return None
-        return value, (ObjectId(pk) if object_id_pk else pk)
-    except (ValueError, TypeError, InvalidId):
-        return None
+def _decode_key(cursor: str, is_datetime: bool, object_id_pk: bool) -> tuple:
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    key, rest = raw[1:1 + raw[0]], raw[1 + raw[0]:]
+    pk = ObjectId(key.ljust(12, b"\0")[:12]) if object_id_pk else key.decode(errors="replace")
+    if is_datetime:
+        ms = max(_MIN_MS, min(_MAX_MS, int.from_bytes(rest[:8].rjust(8, b"\0"), "big", signed=True)))
+        return _EPOCH + timedelta(milliseconds=ms), pk
+    return rest.decode(errors="replace"), pk
 
 
 class SortedPageArgs(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_LIMIT))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(SORTED_CURSOR),
+                           metadata={"description": "next_cursor of the previous page"})
 
 
 def sorted_page(queryset, args: dict, render, field: str, descending: bool, is_datetime: bool = False,
                 keep=None) -> dict:
-    """Keyset pagination on (``field``, id): stable under inserts, bounded page size."""
+    """Keyset pagination on (``field``, id): stable under inserts, bounded page size """
     op = "lt" if descending else "gt"
     if args.get("cursor"):
         object_id_pk = isinstance(queryset._document._fields["id"], ObjectIdField)
-        key = _decode_key(args["cursor"], is_datetime, object_id_pk)
-        if key is None:
-            raise ApiError(422, "invalid cursor", {"cursor": ["Not a valid cursor."]})
-        value, pk = key
+        value, pk = _decode_key(args["cursor"], is_datetime, object_id_pk)
         # the first filter is implied by the second; it gives an index scan its starting point
         queryset = queryset.filter(**{f"{field}__{op}e": value}).filter(
             Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": pk}))

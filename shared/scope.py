@@ -6,7 +6,7 @@ from typing import Callable, TypeVar
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from .web import ApiError
+from .errors import Forbidden, NotFound
 
 T = TypeVar("T")
 
@@ -15,17 +15,17 @@ def parse_id(value: str, what: str) -> ObjectId:
     try:
         return ObjectId(value)
     except (InvalidId, TypeError) as exc:
-        raise ApiError(404, f"{what} not found") from exc
+        raise NotFound(f"{what} not found") from exc
 
 
 def get_visible(document: type[T], object_id: str, visible: Callable[[T], bool], what: str) -> T:
     """The object, if it exists and ``visible`` says the caller may see it."""
     obj = document.objects(pk=parse_id(object_id, what)).first()
     if obj is None or not visible(obj):
-        raise ApiError(404, f"{what} not found")
+        raise NotFound(f"{what} not found")
     return obj
 
 
 def require_role(caller, *roles: str) -> None:
     if not any(caller.has(r) for r in roles):
-        raise ApiError(403, f"this action needs one of the roles: {', '.join(roles)}")
+        raise Forbidden(f"this action needs one of the roles: {', '.join(roles)}")

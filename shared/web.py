@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 from . import auth, logs
 from .config import Settings
 from .db import ping
+from .errors import AppError
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,13 @@ def _handle_http(exc: HTTPException):
         response.headers["WWW-Authenticate"] = 'Bearer realm="gonghui"'
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110
+    return response
+
+
+def _handle_app_error(exc: AppError):
+    response = error_response(exc.status, exc.message, exc.fields, exc.code)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="gonghui"'
     return response
 
 
@@ -273,6 +281,7 @@ def create_base_app(settings: Settings, title: str, readiness: list[Callable[[],
         return response
 
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(AppError, _handle_app_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
     probe = BrokerProbe(settings)

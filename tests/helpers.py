@@ -72,3 +72,16 @@ def credit_code(n: int) -> str:
 def grassroots(name: str, parent_id: str, n: int = 1, headcount: int = 500) -> dict:
     return {"name": name, "kind": "grassroots", "parent_id": parent_id, "credit_code": credit_code(n),
             "headcount": headcount}
+
+
+def use_case_context(app, roles, org=None, sub=None):
+    """A members use-case Context for a caller, with the app's keys and a fresh view of the tree
+    (what a request gets, without HTTP)."""
+    from services.members.app.context import Context
+    from services.members.tree import PathResolver
+    from shared.auth import Caller
+
+    roles = (roles,) if isinstance(roles, str) else tuple(roles)
+    ext = app.extensions
+    return Context(who=Caller(sub or roles[0], org, roles), tree=PathResolver(), vault=ext["gonghui.vault"],
+                   contact_seal=ext["gonghui.contact_seal"], settings=ext["gonghui.settings"])

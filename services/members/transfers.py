@@ -26,16 +26,13 @@ def complete(transfer: Transfer, by: str) -> bool:
             moved = True  # completed before (the claim is gone), or nobody left to move
             break
         org = Organisation.objects(pk=transfer.to_org_id).first()
-        member.org_id, member.org_path = str(org.pk), PathResolver().current(org.path) or list(org.path)
-        member.version += 1
+        sets = {"org_id": str(org.pk), "org_path": PathResolver().current(org.path) or list(org.path)}
         entry = HistoryEntry(at=utcnow(), action="transfer_in", by=by, from_status=member.status,
-                             to_status=member.status, org_id=member.org_id, reason=transfer.reason,
+                             to_status=member.status, org_id=sets["org_id"], reason=transfer.reason,
                              changed=["org_id", "org_path"])
-        if Member.update_with_event(member.pk, MEMBER_UPDATED, member_updated(member, ["org_id", "org_path"]),
-                                    conditions={"version": member.version - 1, "open_transfer_id": str(transfer.pk)},
-                                    set__org_id=member.org_id, set__org_path=member.org_path,
-                                    set__version=member.version, unset__open_transfer_id=True,
-                                    push__history=entry):
+        if versioned.write(member, [(MEMBER_UPDATED, lambda m: member_updated(m, ["org_id", "org_path"]))],
+                           conditions={"open_transfer_id": str(transfer.pk)}, sets=sets,
+                           unset__open_transfer_id=True, push__history=entry):
             moved = True
             break
     if not moved:

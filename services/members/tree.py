@@ -12,6 +12,7 @@ import logging
 from bson import ObjectId
 from pymongo import UpdateOne
 
+from shared import versioned
 from shared.events.envelope import utcnow
 from shared.iterables import chunked
 
@@ -196,11 +197,8 @@ def _repath_member(member_id, resolver: PathResolver, attempts: int = 5) -> int:
         current = resolver.current(member.org_path) if member else None
         if current is None or current == list(member.org_path):
             return 0
-        member.org_path = current
-        member.version += 1
-        if Member.update_with_event(member.pk, MEMBER_UPDATED, member_updated(member, ["org_path"]),
-                                    conditions={"version": member.version - 1}, set__org_path=member.org_path,
-                                    set__version=member.version):
+        if versioned.write(member, [(MEMBER_UPDATED, lambda m: member_updated(m, ["org_path"]))],
+                           sets={"org_path": current}):
             return 1
     raise RuntimeError(f"member {member_id} kept changing while its organisation moved")
 
@@ -214,13 +212,10 @@ def move_member_to(member_id, org: Organisation, by: str, action: str, attempts:
     """Give a member a new organisation, versioned, with history and a member.updated event."""
     for _ in range(attempts):
         member = Member.objects(pk=member_id).first()
-        member.org_id, member.org_path = str(org.pk), PathResolver().current(org.path) or list(org.path)
-        member.version += 1
+        sets = {"org_id": str(org.pk), "org_path": PathResolver().current(org.path) or list(org.path)}
         entry = HistoryEntry(at=utcnow(), action=action, by=by, from_status=member.status, to_status=member.status,
-                             org_id=member.org_id, changed=["org_id", "org_path"])
-        if Member.update_with_event(member.pk, MEMBER_UPDATED, member_updated(member, ["org_id", "org_path"]),
-                                    conditions={"version": member.version - 1}, set__org_id=member.org_id,
-                                    set__org_path=member.org_path, set__version=member.version,
-                                    push__history=entry):
+                             org_id=sets["org_id"], changed=["org_id", "org_path"])
+        if versioned.write(member, [(MEMBER_UPDATED, lambda m: member_updated(m, ["org_id", "org_path"]))],
+                           sets=sets, push__history=entry):
             return
     raise RuntimeError(f"member {member_id} kept changing")

@@ -1,7 +1,6 @@
 """The AsyncAPI document: generated from the services' declarations, equal to the copy the gateway
 serves, and valid by the AsyncAPI project's own parser."""
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

@@ -8,7 +8,7 @@ from bson import ObjectId
 
 from services.members.documents import Member
 from shared.pii import Vault
-from tests.helpers import member_body
+from tests.helpers import member_body, use_case_context
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def test_an_application_is_approved_with_a_card_number(members, tree, bearer):
     assert types == ["gonghui.members.contact.changed", "gonghui.members.member.applied",
                      "gonghui.members.member.joined"]
     again = members.post(f"/api/v1/applications/{member_id}/approve", headers=admin)
-    assert again.status_code == 422
+    assert again.status_code == 409 and again.json["error"]["code"] == "invalid_state"
 
 
 def test_a_rejected_applicant_may_apply_again_and_the_reason_is_kept(members, tree, bearer):
@@ -49,7 +49,7 @@ def test_a_rejected_applicant_may_apply_again_and_the_reason_is_kept(members, tr
     assert [h["action"] for h in history] == ["apply", "reject"] and history[1]["reason"] == "非本单位职工"
     second = members.post("/api/v1/applications", json=member_body(tree["a"], 2), headers=admin)
     assert second.status_code == 201
-    assert members.post(f"/api/v1/applications/{first['id']}/approve", headers=admin).status_code == 422
+    assert members.post(f"/api/v1/applications/{first['id']}/approve", headers=admin).status_code == 409
 
 
 def test_applications_are_scoped(members, tree, bearer):
@@ -85,7 +85,7 @@ def test_status_changes_follow_the_rules_and_keep_history(members, tree, bearer)
     admin = bearer("admin", tree["a"])
     member_id = members.post("/api/v1/members", json=member_body(tree["a"], 6), headers=admin).json["id"]
     url = f"/api/v1/members/{member_id}/status"
-    assert members.post(url, json={"action": "resume"}, headers=admin).status_code == 422  # not suspended
+    assert members.post(url, json={"action": "resume"}, headers=admin).status_code == 409  # not suspended: a state conflict
     assert members.post(url, json={"action": "suspend", "reason": "长期病假"}, headers=admin).json["status"] == "suspended"
     assert members.post(url, json={"action": "resume"}, headers=admin).json["status"] == "active"
     no_reason = members.post(url, json={"action": "keep"}, headers=admin)
@@ -94,8 +94,8 @@ def test_status_changes_follow_the_rules_and_keep_history(members, tree, bearer)
     assert kept["status"] == "active" and kept["kept"] and kept["kept_reason"] == "retired"
     left = members.post(url, json={"action": "leave", "reason": "voluntary"}, headers=admin).json
     assert left["status"] == "left" and left["left_at"]
-    assert members.post(url, json={"action": "deceased"}, headers=admin).status_code == 422
-    assert members.patch(f"/api/v1/members/{member_id}", json={"job": "x"}, headers=admin).status_code == 422
+    assert members.post(url, json={"action": "deceased"}, headers=admin).status_code == 409
+    assert members.patch(f"/api/v1/members/{member_id}", json={"job": "x"}, headers=admin).status_code == 409
     history = members.get(f"/api/v1/members/{member_id}/history", headers=admin).json["items"]
     assert [(h["action"], h["from_status"], h["to_status"]) for h in history] == [
         ("register", None, "active"), ("suspend", "active", "suspended"), ("resume", "suspended", "active"),
@@ -109,18 +109,17 @@ def test_status_changes_follow_the_rules_and_keep_history(members, tree, bearer)
 
 
 def test_a_stale_writer_gets_a_conflict_not_a_lost_update(members_app, tree, bearer):
-    from services.members.api.members import apply_change
-    from shared.auth import Caller
+    from services.members.app.members import change
+    from shared.errors import Conflict
 
     client = members_app.test_client()
     admin = bearer("admin", tree["a"])
     member_id = client.post("/api/v1/members", json=member_body(tree["a"], 7), headers=admin).json["id"]
     stale = Member.objects(pk=member_id).first()
     client.patch(f"/api/v1/members/{member_id}", json={"job": "新岗位"}, headers=admin)
-    with members_app.test_request_context():
-        with pytest.raises(Exception) as err:
-            apply_change(stale, Caller("x", tree["a"], ("admin",)), "update", [], job="旧岗位")
-    assert getattr(err.value, "code", None) == 409
+    with pytest.raises(Conflict):
+        change(use_case_context(members_app, "admin", tree["a"]), stale, "update", [], job="旧岗位")
+    assert stale.job != "旧岗位" and stale.version == 1  # the loser's object is as it was read
     assert Member.objects(pk=member_id).first().job == "新岗位"
 
 

@@ -115,7 +115,7 @@ def test_a_transfer_is_asked_declined_asked_again_and_accepted(tree, ctx_for):
     declined = transfers.decline(admin_b, str(first.pk), "名额已满")
     assert declined.status == "declined" and declined.version == 2
     assert Member.objects(pk=member_id).first().open_transfer_id is None
-    with pytest.raises(Refused) as answered:
+    with pytest.raises(Conflict) as answered:
         transfers.accept(admin_b, str(first.pk))
     assert answered.value.fields == {"status": ["the transfer is already declined"]}
 
@@ -141,7 +141,7 @@ def test_a_stale_answer_is_a_conflict_and_a_lapsed_request_expires(tree, ctx_for
 
     lapsing = transfers.request(admin_a, member_id, tree["b"], None)
     Transfer.objects(pk=lapsing.pk).update_one(set__expires_at=utcnow() - timedelta(minutes=1))
-    with pytest.raises(Refused, match="expired"):
+    with pytest.raises(Conflict, match="expired"):
         transfers.accept(admin_b, str(lapsing.pk))
     expired = Transfer.objects(pk=lapsing.pk).first()
     assert expired.status == "expired" and expired.version == 2 and expired.outbox[-1].type == TRANSFER_EXPIRED.name
@@ -162,7 +162,7 @@ def test_a_review_is_resolved_once_within_scope(tree, ctx_for):
     assert (resolved.status, resolved.outcome, resolved.note, resolved.version) == ("resolved", "good_reason", "病假", 2)
     stored = Review.objects(pk="m1:2026-07").first()
     assert stored.status == "resolved" and stored.outbox[-1].type == REVIEW_RESOLVED.name
-    with pytest.raises(Refused) as again:
+    with pytest.raises(Conflict) as again:
         reviews.resolve(admin_a, "m1:2026-07", "treated_as_left", None)
     assert again.value.fields == {"status": ["Resolved."]} and again.value.message == "the review is already resolved"
     found = reviews.listing(admin_a, None, "resolved")

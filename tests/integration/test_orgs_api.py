@@ -108,15 +108,15 @@ def test_closing_needs_an_empty_organisation_and_keeps_it(members, tree, bearer)
     op = bearer("operator")
     members.post("/api/v1/members", json=member_body(tree["a"], 3), headers=op)
     refused = members.post(f"/api/v1/orgs/{tree['a']}/close", headers=bearer("admin", tree["industry"]))
-    assert refused.status_code == 422 and "1 active members" in refused.json["error"]["message"]
+    assert refused.status_code == 409 and "1 active members" in refused.json["error"]["message"]
     group = members.post("/api/v1/orgs", json={"name": "小组", "kind": "group", "parent_id": tree["b"]},
                          headers=op).json["id"]
-    assert members.post(f"/api/v1/orgs/{tree['b']}/close", headers=op).status_code == 422  # open group below
+    assert members.post(f"/api/v1/orgs/{tree['b']}/close", headers=op).status_code == 409  # open group below
     closed = members.post(f"/api/v1/orgs/{group}/close", headers=bearer("admin", tree["b"]))
     assert closed.status_code == 200 and closed.json["status"] == "closed" and closed.json["closed_at"]
     assert "gonghui.members.organisation.closed" in _outbox_types(group)
     assert members.get(f"/api/v1/orgs/{group}", headers=op).json["status"] == "closed"  # history stays
-    assert members.post("/api/v1/members", json=member_body(group, 4), headers=op).status_code == 422
+    assert members.post("/api/v1/members", json=member_body(group, 4), headers=op).status_code == 409
     assert members.post(f"/api/v1/orgs/{tree['b']}/close", headers=op).status_code == 200
 
 

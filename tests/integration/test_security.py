@@ -133,7 +133,7 @@ def test_closed_organisations_take_no_cadres_and_their_tokens_are_refused(member
     assert members.post(f"/api/v1/orgs/{group}/close", headers=bearer("admin", tree["a"])).status_code == 200
     cadre = members.post(f"/api/v1/orgs/{group}/cadres", json={"name": "王", "role": "chair",
                                                                "term_start": "2025-01-01"}, headers=op)
-    assert cadre.status_code == 422 and "status" in cadre.json["error"]["fields"]
+    assert cadre.status_code == 409 and "status" in cadre.json["error"]["fields"]
     for headers in (group_admin, bearer("member", group), bearer("admin", str(ObjectId()))):
         refused = members.get(f"/api/v1/orgs/{tree['a']}", headers=headers)
         assert refused.status_code == 401 and refused.json["error"]["code"] == "unauthenticated", refused.json
@@ -151,14 +151,23 @@ def test_a_transfer_target_elsewhere_is_as_unknown_as_a_missing_one(members, tre
     assert {(a.status_code, a.json["error"]["message"]) for a in answers} == {(404, "organisation not found")}
 
 
-def test_a_cursor_cannot_carry_an_operator(members, tree, bearer):
+def test_a_cursor_is_a_position_never_a_query(members, tree, bearer):
+    """Whatever a cursor holds, it is read as a plain (name, id) position: a forged one carrying a query
+    operator pages on from wherever its bytes sort, and can neither widen nor empty the query."""
+    from shared.pagination import _decode_key
+
     op = bearer("operator")
+    names = []
     for n in range(3):
-        members.post("/api/v1/members", json=member_body(tree["a"], n), headers=op)
+        names.append(members.post("/api/v1/members", json=member_body(tree["a"], n), headers=op).json["name"])
     for value in ({"$ne": None}, [1], {"$gt": ""}):
         cursor = base64.urlsafe_b64encode(json.dumps([value, str(ObjectId())]).encode()).decode().rstrip("=")
         response = members.get(f"/api/v1/members?org_id={tree['a']}&sort=name&cursor={cursor}", headers=op)
-        assert response.status_code == 422 and "cursor" in response.json["error"]["fields"], response.json
+        assert response.status_code == 200, response.json
+        after, _ = _decode_key(cursor, is_datetime=False, object_id_pk=True)
+        assert [m["name"] for m in response.json["items"]] == sorted(n for n in names if n > after)
+    bad = members.get(f"/api/v1/members?org_id={tree['a']}&sort=name&cursor=%7B%22%24ne%22%3A1%7D", headers=op)
+    assert bad.status_code == 422 and "cursor" in bad.json["error"]["fields"]  # outside the documented pattern
 
 
 def test_bad_input_is_a_4xx_naming_the_field(members, tree, bearer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from shared.errors import AppError, Refused
+from shared.errors import Refused, TooLarge
 from shared.scope import get_visible, require_role
 
 from .. import domain, imports
@@ -12,11 +12,6 @@ from ..documents import ImportJob
 from . import access
 from .context import Context
 from .members import Found
-
-
-class TooLarge(AppError):
-    """The upload is larger than a roster may be (413)."""
-    status = 413
 
 
 def upload(ctx: Context, org_id: str, filename: str | None, file: BinaryIO) -> ImportJob:

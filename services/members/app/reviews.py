@@ -3,7 +3,7 @@ outcome. Closing a review never changes the member's status."""
 from __future__ import annotations
 
 from shared import versioned
-from shared.errors import Conflict, NotFound, Refused
+from shared.errors import Conflict, NotFound
 from shared.events.envelope import utcnow
 from shared.scope import require_role
 
@@ -28,7 +28,7 @@ def resolve(ctx: Context, review_id: str, outcome: str, note: str | None) -> Rev
     if review is None or not access.sees(ctx, review.org_path):
         raise NotFound("review not found")
     if review.status != "open":
-        raise Refused.on("status", "the review is already resolved", "Resolved.")
+        raise access.in_state("status", "the review is already resolved", "Resolved.")
     sets = {"status": "resolved", "resolved_at": utcnow(), "resolved_by": ctx.who.sub, "outcome": outcome,
             "note": note}
     if not versioned.write(review, [(REVIEW_RESOLVED, review_data)], conditions={"status": "open"}, sets=sets):

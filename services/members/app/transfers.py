@@ -8,7 +8,7 @@ from typing import Callable
 from bson import ObjectId
 
 from shared import versioned
-from shared.errors import Conflict, Forbidden, NotFound, Refused
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.events.envelope import utcnow
 from shared.scope import get_visible, require_role
 
@@ -40,12 +40,8 @@ def request(ctx: Context, member_id: str, to_org_id: str, reason: str | None) ->
     if to_org is None or not to_path or not member_path or to_path[0] != member_path[0]:
         # another federation's organisation is as unknown as a missing one: nothing about it is told
         raise NotFound("organisation not found", {"to_org_id": ["No such organisation."]})
-    try:
-        domain.check_can_hold_members(to_org.kind, to_org.status)
-        domain.check_request(member.status, member.org_id, str(to_org.pk), member.open_transfer_id)
-    except domain.DomainError as exc:
-        refusal = Conflict if exc.field == "member_id" and member.open_transfer_id else Refused
-        raise refusal(exc.message, {exc.field: [exc.message]}) from exc
+    access.refuse_unless(domain.check_can_hold_members, to_org.kind, to_org.status)
+    access.refuse_unless(domain.check_request, member.status, member.org_id, str(to_org.pk), member.open_transfer_id)
     now = utcnow()
     transfer = Transfer(id=ObjectId(), member_id=str(member.pk), member_name=member.name,
                         from_org_id=member.org_id, from_org_path=member_path, to_org_id=str(to_org.pk),
@@ -53,7 +49,7 @@ def request(ctx: Context, member_id: str, to_org_id: str, reason: str | None) ->
                         expires_at=domain.expires_at(now, ctx.settings.transfer_expiry_days), reason=reason)
     # Claim the member first (atomic), so two requests cannot both be open.
     if not Member.objects(pk=member.pk, open_transfer_id=None).update_one(set__open_transfer_id=str(transfer.pk)):
-        raise Conflict("another transfer is already waiting for an answer", {"member_id": ["Busy."]})
+        raise access.in_state("member_id", "another transfer is already waiting for an answer", "Busy.")
     transfer.record(TRANSFER_REQUESTED, transfer_data(transfer))
     try:
         transfer.save(force_insert=True)
@@ -115,7 +111,7 @@ def _decide(ctx: Context, transfer: Transfer, status: str, event_type, reason: s
     except domain.DomainError as exc:
         if transfer.status == "requested":
             transfers.expire_due(now)  # it lapsed: say so, and record it
-        raise Refused.on(exc.field, exc.message) from exc
+        raise access.in_state(exc.field, exc.message) from exc
     sets = {"status": status, "decided_at": now, "decided_by": ctx.who.sub, "decision_reason": reason}
     if not versioned.write(transfer, [(event_type, transfer_data)], conditions={"status": "requested"}, sets=sets):
         raise Conflict("the transfer was answered meanwhile")

@@ -1,7 +1,7 @@
 """Members domain rules, plain Python: no Flask, no Mongo, no Kafka."""
 from .calendar import UNION_TIME, month_of
 from .dues import add_months, dues_base, monthly_dues, months_between, parse_month
-from .errors import DomainError
+from .errors import DomainError, StateError
 from .identity import (
                        id_check_char,
                        mask_id_number,
@@ -54,7 +54,7 @@ __all__ = [
     "TRANSFER_STATUSES", "check_decision", "check_request", "expires_at",
     "CADRE_ROLES", "check_employer_details", "is_current", "CHILD_KINDS", "EMPLOYMENT_TYPES", "GENDERS",
     "KEPT_REASONS", "LEAVE_REASONS", "MEMBER_HOLDING_KINDS",
-    "MEMBER_STATUSES", "ORG_KINDS", "ORG_STATUSES", "TRANSITIONS", "DomainError", "add_months", "age_band",
+    "MEMBER_STATUSES", "ORG_KINDS", "ORG_STATUSES", "TRANSITIONS", "DomainError", "StateError", "add_months", "age_band",
     "card_number", "check_can_close", "check_can_hold_members", "check_move", "check_placement",
     "credit_check_char", "dues_base", "id_check_char", "mask_id_number", "mask_phone", "may_vote",
     "monthly_dues", "months_between", "moved_path", "needs_education_review", "next_status",

@@ -9,3 +9,8 @@ class DomainError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class StateError(DomainError):
+    """The request is well formed, but the current state of what it acts on refuses it (a closed
+    organisation, a member who has left, a transfer already answered): a conflict, not bad input."""

@@ -1,7 +1,7 @@
 """Membership: statuses, employment types, card numbers."""
 from __future__ import annotations
 
-from .errors import DomainError
+from .errors import DomainError, StateError
 
 GENDERS = ("female", "male")
 EMPLOYMENT_TYPES = ("permanent", "contract", "dispatched", "migrant", "rehired", "temporary", "gig")
@@ -36,9 +36,9 @@ def next_status(action: str, current: str, kept: bool = False) -> str:
         raise DomainError("action", f"unknown action {action!r}")
     allowed, target = TRANSITIONS[action]
     if current not in allowed:
-        raise DomainError("action", f"cannot {action} a member whose status is {current}")
+        raise StateError("action", f"cannot {action} a member whose status is {current}")
     if action == "keep" and kept:
-        raise DomainError("action", "the membership is already kept")
+        raise StateError("action", "the membership is already kept")
     return target
 
 

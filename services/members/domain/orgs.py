@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import DomainError
+from .errors import DomainError, StateError
 
 ORG_KINDS = ("federation", "industry", "regional", "grassroots", "sub_union", "group")
 ORG_STATUSES = ("active", "closed")
@@ -55,7 +55,7 @@ def org_path(parent_path: list[str] | None, org_id: str) -> list[str]:
 
 def check_can_hold_members(kind: str, status: str) -> None:
     if status != "active":
-        raise DomainError("org_id", "the organisation is closed")
+        raise StateError("org_id", "the organisation is closed")
     if kind not in MEMBER_HOLDING_KINDS:
         raise DomainError("org_id", "members are registered at a grassroots union, sub-union or union group, "
                                     f"not at a {kind}")
@@ -79,7 +79,7 @@ def check_can_close(active_members: int, counted_up_to: int = 100) -> None:
     """``active_members`` is counted up to ``counted_up_to``: beyond that the message says "or more"."""
     if active_members:
         more = " or more" if active_members >= counted_up_to else ""
-        raise DomainError("status", f"the organisation still has {active_members}{more} active members")
+        raise StateError("status", f"the organisation still has {active_members}{more} active members")
 
 
 # --- unified social credit code (GB 32100-2015) ------------------------------

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .errors import DomainError
+from .errors import DomainError, StateError
 
 TRANSFER_STATUSES = ("requested", "accepted", "declined", "expired", "cancelled")
 
 
 def check_request(member_status: str, from_org_id: str, to_org_id: str, open_transfer: str | None) -> None:
     if member_status not in ("active", "suspended"):
-        raise DomainError("member_id", f"a member whose status is {member_status} cannot transfer")
+        raise StateError("member_id", f"a member whose status is {member_status} cannot transfer")
     if from_org_id == to_org_id:
         raise DomainError("to_org_id", "the member already belongs to this organisation")
     if open_transfer:
-        raise DomainError("member_id", f"transfer {open_transfer} is already waiting for an answer")
+        raise StateError("member_id", f"transfer {open_transfer} is already waiting for an answer")
 
 
 def expires_at(requested_at: datetime, days: int) -> datetime:
@@ -28,6 +28,6 @@ def expires_at(requested_at: datetime, days: int) -> datetime:
 
 def check_decision(status: str, expires: datetime, now: datetime) -> None:
     if status != "requested":
-        raise DomainError("status", f"the transfer is already {status}")
+        raise StateError("status", f"the transfer is already {status}")
     if now >= expires:
-        raise DomainError("status", "the transfer request has expired")
+        raise StateError("status", "the transfer request has expired")

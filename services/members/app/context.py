@@ -1,0 +1,22 @@
+"""What every use case receives besides its input."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.auth import Caller
+from shared.config import Settings
+from shared.pii import Vault
+
+from ..tree import PathResolver
+
+
+@dataclass
+class Context:
+    who: Caller
+    tree: PathResolver  # current paths, read at most once per organisation for this context
+    vault: Vault  # personal data at rest
+    contact_seal: Vault | None  # contact details in contact.changed events (for notify)
+    settings: Settings
+    request_id: str | None = None
+    # callers over their hourly budget of "already registered elsewhere" answers, as this process knows
+    exhausted: set[str] = field(default_factory=set)
