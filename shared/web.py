@@ -184,6 +184,29 @@ def find_operator_keys(value, max_depth: int = MAX_JSON_DEPTH) -> list[str]:
     return sorted(found)
 
 
+def find_nul(value) -> list[str]:
+    """Paths of the strings holding a NUL character (after ``find_operator_keys`` bounded the depth)."""
+    found, stack = [], [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((child, f"{path}.{key}" if path else str(key)) for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(node))
+        elif isinstance(node, str) and "\x00" in node:
+            found.append(path or "(body)")
+    return sorted(found)
+
+
+# No text field takes a NUL character (nor can every store hold one); the OpenAPI documents say so.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
+def _refuse_nul(paths) -> object:
+    return error_response(422, "text may not hold NUL characters",
+                          {p: ["NUL characters are not accepted."] for p in paths}) if paths else None
+
+
 def _guard_operators():
     if request.is_json and request.content_length:
         try:
@@ -194,11 +217,46 @@ def _guard_operators():
         if bad:
             return error_response(422, "field names may not start with '$'",
                                   {p: ["Operator-like keys are not accepted."] for p in bad})
+        refused = _refuse_nul(find_nul(body))
+        if refused is not None:
+            return refused
     bad = [k for k in request.args if k.startswith("$") or "[" in k]
     if bad:
         return error_response(422, "query parameter names may not start with '$' or hold brackets",
                               {k: ["Not accepted."] for k in bad})
-    return None
+    # (a form is left to its view: reading it here would parse an upload before its own size limit is set)
+    return _refuse_nul(sorted({k for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v}))
+
+
+def forbid_nul(api: Api) -> None:
+    """Every text property and parameter without a pattern of its own says it takes no NUL; a text
+    field's "at least one non-space" pattern says both."""
+    def fix(schema: dict) -> None:
+        if not isinstance(schema, dict):
+            return
+        types = schema.get("type")
+        if (types == "string" or (isinstance(types, list) and "string" in types)) and "format" not in schema:
+            pattern = schema.get("pattern")
+            if pattern is None:
+                schema["pattern"] = NO_NUL_PATTERN
+            elif pattern == r"\S":
+                schema["pattern"] = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+        for key in ("properties", "patternProperties"):
+            for child in (schema.get(key) or {}).values():
+                fix(child)
+        for key in ("items", "additionalProperties"):
+            fix(schema.get(key))
+        for key in ("oneOf", "anyOf", "allOf"):
+            for child in schema.get(key) or []:
+                fix(child)
+    for schema in api.spec.components.schemas.values():
+        fix(schema)
+    for operations in api.spec._paths.values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                for parameter in operation.get("parameters", []):
+                    if isinstance(parameter, dict):
+                        fix(parameter.get("schema"))
 
 
 def current_caller(settings: Settings) -> auth.Caller:
@@ -308,9 +366,12 @@ def create_base_app(settings: Settings, title: str, readiness: list[Callable[[],
 
 
 def create_service_app(service: str, documents: list, blueprints=(), settings: Settings | None = None,
-                       readiness: list[Callable[[], None]] | None = None) -> Flask:
+                       readiness: list[Callable[[], None]] | None = None,
+                       documented_as: dict[str, dict] | None = None) -> Flask:
     """The common shape of every service's ``create_app``: settings from the
-    environment, the base app, its own database with indexes, its Blueprints."""
+    environment, the base app, its own database with indexes, its Blueprints.
+    ``documented_as`` replaces generated schema components (by name) with a JSON Schema that states
+    what marshmallow cannot, such as one field's allowed values depending on another's."""
     from . import db
 
     settings = settings or Settings.from_env(service)
@@ -320,5 +381,10 @@ def create_service_app(service: str, documents: list, blueprints=(), settings: S
     db.ensure_indexes(documents)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    for name, schema in (documented_as or {}).items():
+        if name not in api.spec.components.schemas:
+            raise KeyError(f"no schema component {name} to document")
+        api.spec.components.schemas[name] = schema
     document_errors(api)
+    forbid_nul(api)
     return app

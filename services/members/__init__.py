@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None):
     settings = settings or Settings.from_env(SERVICE)
     blueprints = [orgs.blp, members.blp, applications.blp, transfers.blp, dues.blp, reviews.blp, stats.blp,
                   imports.blp]
-    app = create_service_app(SERVICE, ALL, blueprints, settings)
+    app = create_service_app(SERVICE, ALL, blueprints, settings, documented_as=members.DOCUMENTED_AS)
     app.extensions["gonghui.vault"], app.extensions["gonghui.contact_seal"] = vaults(settings)
     app.extensions["gonghui.tree_cache"] = TreeCache()
     return app

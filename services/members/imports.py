@@ -375,6 +375,8 @@ def run(job: ImportJob, vault, seal, progress=None) -> ImportJob:
     _, header = next(rows, (1, []))
     while header and not str(header[-1]).strip():
         header = header[:-1]
+    if not header:
+        raise domain.DomainError("file", "the file is empty: no header row and no members")
     columns = domain.column_map(header)
     counts = {"rows_total": 0, "imported": 0, "already_registered": 0, "error_count": 0}
     errors: list[ImportError_] = []

@@ -74,10 +74,10 @@ def test_only_operators_create_root_federations(members, tree, bearer):
 def test_placement_rules_are_enforced(members, tree, bearer):
     response = members.post("/api/v1/orgs", json={"name": "x", "kind": "federation", "parent_id": tree["a"]},
                             headers=bearer("admin", tree["a"]))
-    assert response.status_code == 422 and "kind" in response.json["error"]["fields"]
+    assert response.status_code == 409 and "kind" in response.json["error"]["fields"]  # the parent's kind
     at_federation = members.post("/api/v1/members", json=member_body(tree["fed"], 1),
                                  headers=bearer("admin", tree["fed"]))
-    assert at_federation.status_code == 422 and "org_id" in at_federation.json["error"]["fields"]
+    assert at_federation.status_code == 409 and "org_id" in at_federation.json["error"]["fields"]
 
 
 @pytest.mark.parametrize("change,field", [

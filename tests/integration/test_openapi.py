@@ -83,4 +83,5 @@ def test_what_schemathesis_found_in_the_members_api(clients, tree, bearer):
     spec = members.get("/api/v1/openapi.json").json
     children = spec["paths"]["/api/v1/orgs/{org_id}/children"]["get"]["parameters"]
     assert [p["schema"]["pattern"] for p in children if p["name"] == "cursor"] == ["^[A-Za-z0-9_-]{16}$"]
-    assert spec["components"]["schemas"]["MemberCreate"]["properties"]["name"]["pattern"] == r"\S"
+    assert spec["components"]["schemas"]["MemberCreate"]["properties"]["name"]["pattern"] == (
+        r"^[^\u0000]*[^\s\u0000][^\u0000]*$")  # some character not a space, and no NUL

@@ -96,9 +96,9 @@ def test_a_subtree_cannot_move_below_itself_or_out_of_scope(members, tree, beare
     group = members.post("/api/v1/orgs", json={"name": "小组", "kind": "group", "parent_id": tree["a"]},
                          headers=op).json["id"]
     into_itself = members.post(f"/api/v1/orgs/{tree['industry']}/move", json={"parent_id": tree["a"]}, headers=op)
-    assert into_itself.status_code == 422 and "parent_id" in into_itself.json["error"]["fields"]
+    assert into_itself.status_code == 409 and "parent_id" in into_itself.json["error"]["fields"]
     wrong_kind = members.post(f"/api/v1/orgs/{tree['a']}/move", json={"parent_id": group}, headers=op)
-    assert wrong_kind.status_code == 422
+    assert wrong_kind.status_code == 409
     out_of_scope = members.post(f"/api/v1/orgs/{group}/move", json={"parent_id": tree["b"]},
                                 headers=bearer("admin", tree["a"]))
     assert out_of_scope.status_code == 404

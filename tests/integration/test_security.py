@@ -175,6 +175,10 @@ def test_bad_input_is_a_4xx_naming_the_field(members, tree, bearer):
     dues = members.post("/api/v1/dues/payments", json={"month": "2026-10", "items": [
         {"member_id": "z" * 24, "amount_fen": 100}]}, headers=op)
     assert dues.status_code == 200 and dues.json["items"][0]["error"] == "member not found", dues.json
+    nul = members.post("/api/v1/members", json=member_body(tree["a"], 1, job="教\u0000师"), headers=op)
+    assert nul.status_code == 422 and nul.json["error"]["fields"] == {"job": ["NUL characters are not accepted."]}
+    nul_query = members.get(f"/api/v1/members?org_id={tree['a']}&name=%00", headers=op)
+    assert nul_query.status_code == 422 and "name" in nul_query.json["error"]["fields"]
     blank = members.post("/api/v1/members", json=member_body(tree["a"], 1, name="   "), headers=op)
     assert blank.status_code == 422 and "name" in blank.json["error"]["fields"], blank.json
     blank_org = members.post("/api/v1/orgs", json={"name": " \t", "kind": "group", "parent_id": tree["a"]}, headers=op)

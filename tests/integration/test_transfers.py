@@ -124,4 +124,4 @@ def test_transfers_are_scoped(members, tree, bearer, migrant):
                         headers=bearer("admin", tree["b"])).status_code == 404
     to_federation = members.post("/api/v1/transfers", json={"member_id": migrant["id"], "to_org_id": tree["fed"]},
                                  headers=bearer("admin", tree["a"]))
-    assert to_federation.status_code == 422 and "org_id" in to_federation.json["error"]["fields"]
+    assert to_federation.status_code == 409 and "org_id" in to_federation.json["error"]["fields"]

@@ -5,6 +5,8 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from shared.pagination import PageArgs, page, page_schema
 
@@ -13,14 +15,25 @@ from ..app import imports as use_cases
 from ..documents import ImportJob
 from .scope import context
 
-blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports", description="Roster imports (会员名册导入)")
+
+class _FormAndFiles(FlaskParser):
+    """A multipart form read as one: its fields and its files, so that one schema documents and
+    validates the whole upload (flask-smorest documents one request body per operation)."""
+
+    def load_form(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class _RosterBlueprint(Blueprint):
+    ARGUMENTS_PARSER = _FormAndFiles()
+
+
+blp = _RosterBlueprint("imports", __name__, url_prefix="/api/v1/imports",
+                       description="Roster imports (会员名册导入)")
 
 
 class UploadSchema(Schema):
     org_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-
-
-class FileSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
@@ -67,15 +80,14 @@ def _room_for_rosters():
 
 @blp.route("")
 class Imports(MethodView):
-    @blp.arguments(UploadSchema, location="form")
-    @blp.arguments(FileSchema, location="files")
+    @blp.arguments(UploadSchema, location="form", content_type="multipart/form-data")
     @blp.response(202, JobSchema)
-    def post(self, form, files):
+    def post(self, form):
         """Upload a roster (CSV in UTF-8 or GB18030, or XLSX; headers in Chinese or English) for an
         organisation. The worker imports it; follow the job for progress and the error report. At most
         64 MiB, a header and 200,000 rows, the first 64 columns; the file is kept encrypted, and only
         until its import ends (24 h at most)."""
-        upload = files["file"]
+        upload = form["file"]
         return job_out(use_cases.upload(context(), form["org_id"], upload.filename, upload))
 
     @blp.arguments(PageArgs, location="query")

@@ -17,11 +17,20 @@ from .scope import context
 blp = Blueprint("members", __name__, url_prefix="/api/v1/members", description="Members (会员)")
 
 
+# Documented exactly, so that a client (or a fuzzer) can tell a valid value from its schema: the shape
+# as a pattern, the check character and birth date as a named format.
+ID_NUMBER = {"pattern": domain.ID_NUMBER_PATTERN, "format": "gb11643",
+             "description": "GB 11643 resident ID number: 17 digits and a check character (0-9 or X); "
+                            "the birth date in it is real and not in the future"}
+PHONE = {"pattern": domain.PHONE_PATTERN,
+         "description": "mainland China mobile number, 11 digits starting 13-19 (spaces, dashes, +86 allowed)"}
+
+
 class MemberCreateSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=100))
     gender = fields.String(required=True, validate=validate.OneOf(domain.GENDERS))
-    id_number = Text(required=True, validate=validate.Length(min=1, max=32))
-    phone = Text(required=True, validate=validate.Length(min=1, max=20))
+    id_number = Text(required=True, validate=validate.Length(min=1, max=32), metadata=ID_NUMBER)
+    phone = Text(required=True, validate=validate.Length(min=1, max=20), metadata=PHONE)
     org_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     employment_type = fields.String(required=True, validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
     job = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
@@ -32,7 +41,7 @@ class MemberCreateSchema(Schema):
 class MemberUpdateSchema(Schema):
     name = Text(validate=validate.Length(min=1, max=100))
     gender = fields.String(validate=validate.OneOf(domain.GENDERS))
-    phone = Text(validate=validate.Length(min=1, max=20))
+    phone = Text(validate=validate.Length(min=1, max=20), metadata=PHONE)
     employment_type = fields.String(validate=validate.OneOf(domain.EMPLOYMENT_TYPES))
     job = fields.String(allow_none=True, validate=validate.Length(max=100))
     education = fields.String(allow_none=True, validate=validate.Length(max=50))
@@ -46,6 +55,24 @@ class StatusChangeSchema(Schema):
     reason = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500),
                            metadata={"description": "required for leave (voluntary, constitution_art5) and keep "
                                                     "(retired, unemployed, employer_closed)"})
+
+
+def _status_change_documented() -> dict:
+    """StatusChange as JSON Schema: which reasons go with which action (marshmallow says only that a
+    reason is text; the use case checks the rest)."""
+    free_text = {"type": ["string", "null"], "minLength": 1, "maxLength": 500, "pattern": "\\S"}
+
+    def variant(actions, reason, required):
+        return {"type": "object", "additionalProperties": False, "required": ["action", *required],
+                "properties": {"action": {"type": "string", "enum": list(actions)}, "reason": reason}}
+    return {"oneOf": [
+        variant(["leave"], {"type": "string", "enum": list(domain.LEAVE_REASONS)}, ["reason"]),
+        variant(["keep"], {"type": "string", "enum": list(domain.KEPT_REASONS)}, ["reason"]),
+        variant(["suspend", "resume", "deceased"], free_text, []),
+    ]}
+
+
+DOCUMENTED_AS = {"StatusChange": _status_change_documented()}
 
 
 class MemberSchema(Schema):

@@ -15,21 +15,23 @@ from .scope import context
 
 blp = Blueprint("orgs", __name__, url_prefix="/api/v1/orgs", description="Organisations (组织)")
 
-CREDIT_CODE = Text(validate=validate.Length(min=1, max=32),
-                            metadata={"description": "Employer's unified social credit code (GB 32100-2015)"})
+CREDIT_CODE = {"pattern": domain.CREDIT_CODE_PATTERN, "format": "gb32100",
+               "description": "the employer's unified social credit code (GB 32100-2015): 18 characters, "
+                              "positions 3-8 an administrative division, the last a check character"}
 
 
 class OrgCreateSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(domain.ORG_KINDS))
     parent_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
-    credit_code = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    credit_code = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32),
+                       metadata=CREDIT_CODE)
     headcount = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=10_000_000))
 
 
 class OrgUpdateSchema(Schema):
     name = Text(validate=validate.Length(min=1, max=200))
-    credit_code = Text(validate=validate.Length(min=1, max=32))
+    credit_code = Text(validate=validate.Length(min=1, max=32), metadata=CREDIT_CODE)
     headcount = fields.Integer(validate=validate.Range(min=0, max=10_000_000))
 
 

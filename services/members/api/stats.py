@@ -14,7 +14,8 @@ MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Must be YYYY-MM.")
 
 class StatsArgs(Schema):
     org_id = fields.String(validate=validate.Length(min=1, max=64))
-    start = fields.String(data_key="from", validate=MONTH, metadata={"description": "first month of the period"})
+    start = fields.String(data_key="from", validate=MONTH,
+                          metadata={"description": "first month of the period (from and to in either order)"})
     end = fields.String(data_key="to", validate=MONTH, metadata={"description": "last month of the period"})
 
 

@@ -16,14 +16,13 @@ from .members import Found
 
 def upload(ctx: Context, org_id: str, filename: str | None, file: BinaryIO) -> ImportJob:
     """Queue a roster (CSV or XLSX, read from ``file``, at most ``imports.MAX_FILE_BYTES``) for the
-    worker to import into the organisation (staff of it or above). The file is kept encrypted."""
+    worker to import into the organisation (staff of it or above). The file is kept encrypted. What
+    is in it (an empty file included) is the job's to report, as for any file that cannot be read."""
     require_role(ctx.who, "operator", "admin")
     org = access.org(ctx, org_id)
     content = file.read(imports.MAX_FILE_BYTES + 1)
     if len(content) > imports.MAX_FILE_BYTES:
         raise TooLarge(f"the file is larger than {imports.MAX_FILE_BYTES // 2**20} MiB")
-    if not content.strip():
-        raise Refused.on("file", "the file is empty", "Empty file.")
     try:
         return imports.new_job(org, filename or "roster", content, ctx.who.sub, ctx.vault)
     except domain.DomainError as exc:  # a workbook no worker should open (a zip bomb)

@@ -3,6 +3,8 @@ from .calendar import UNION_TIME, month_of
 from .dues import add_months, dues_base, monthly_dues, months_between, parse_month
 from .errors import DomainError, StateError
 from .identity import (
+                       ID_NUMBER_PATTERN,
+                       PHONE_PATTERN,
                        id_check_char,
                        mask_id_number,
                        mask_phone,
@@ -28,6 +30,7 @@ from .membership import (
 from .orgs import (
                        CADRE_ROLES,
                        CHILD_KINDS,
+                       CREDIT_CODE_PATTERN,
                        MEMBER_HOLDING_KINDS,
                        ORG_KINDS,
                        ORG_STATUSES,
@@ -47,7 +50,7 @@ from .roster import RosterRow, column_map, parse_row
 from .transfers import TRANSFER_STATUSES, check_decision, check_request, expires_at
 
 __all__ = [
-    "UNION_TIME", "month_of",
+    "UNION_TIME", "month_of", "ID_NUMBER_PATTERN", "PHONE_PATTERN", "CREDIT_CODE_PATTERN",
     "HONOURS",
     "RosterRow", "column_map", "parse_row",
     "AGE_BANDS",

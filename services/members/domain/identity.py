@@ -13,6 +13,11 @@ _ID_CHECK = "10X98765432"
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 
+# What the API documents (JSON Schema, before normalising): the shape, with the check character and a
+# plausible birth date left to the format "gb11643".
+ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9Xx]$"
+
+
 def id_check_char(first17: str) -> str:
     return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=False)) % 11]
 
@@ -49,6 +54,8 @@ def mask_id_number(number: str) -> str:
 # --- mobile phone -------------------------------------------------------------
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# What the API documents: the number with an optional +86 (spaces and dashes are tolerated too).
+PHONE_PATTERN = r"^(?:\+86)?1[3-9][0-9]{9}$"
 
 
 def normalise_phone(value: str) -> str:

@@ -28,7 +28,8 @@ def check_placement(kind: str, parent_kind: str | None) -> None:
         return
     if kind not in CHILD_KINDS[parent_kind]:
         allowed = ", ".join(sorted(CHILD_KINDS[parent_kind])) or "nothing"
-        raise DomainError("kind", f"a {kind} cannot sit below a {parent_kind} (allowed: {allowed})")
+        # about the organisation referred to as much as the input: a conflict with the tree as it is
+        raise StateError("kind", f"a {kind} cannot sit below a {parent_kind} (allowed: {allowed})")
 
 
 def check_employer_details(kind: str, credit_code: str | None, headcount: int | None) -> None:
@@ -57,14 +58,14 @@ def check_can_hold_members(kind: str, status: str) -> None:
     if status != "active":
         raise StateError("org_id", "the organisation is closed")
     if kind not in MEMBER_HOLDING_KINDS:
-        raise DomainError("org_id", "members are registered at a grassroots union, sub-union or union group, "
-                                    f"not at a {kind}")
+        raise StateError("org_id", "members are registered at a grassroots union, sub-union or union group, "
+                                   f"not at a {kind}")
 
 
 def check_move(org_path: list[str], new_parent_path: list[str], kind: str, new_parent_kind: str) -> None:
     """A subtree may not move below itself, and must fit where it lands."""
     if org_path[-1] in new_parent_path:
-        raise DomainError("parent_id", "an organisation cannot move below itself or its own descendants")
+        raise StateError("parent_id", "an organisation cannot move below itself or its own descendants")
     check_placement(kind, new_parent_kind)
 
 
@@ -87,6 +88,8 @@ def check_can_close(active_members: int, counted_up_to: int = 100) -> None:
 _CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CREDIT_SHAPE = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$")
+# What the API documents (either case; the check character is left to the format "gb32100").
+CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NP-RTUW-Ya-hj-np-rtuw-y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Ya-hj-np-rtuw-y]{10}$"
 
 
 def credit_check_char(first17: str) -> str:
