@@ -32,8 +32,9 @@ def _schemathesis(url: str, token: str, report: Path) -> subprocess.CompletedPro
          "--checks", CHECKS, "--max-examples", str(EXAMPLES), "--seed", "20261123", "--workers", "2",
          "--phases", "examples,coverage,fuzzing", "--report", "ndjson", "--report-ndjson-path", str(report),
          "--no-color"],
-        capture_output=True, text=True, timeout=600, cwd=REPO_ROOT,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks"})
+        capture_output=True, text=True, timeout=600, cwd=report.parent,  # its cache stays out of the repository
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks",
+             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))})
 
 
 def test_every_service_passes_schemathesis(http, stack, tmp_path):
