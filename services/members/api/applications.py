@@ -9,7 +9,7 @@ from marshmallow import Schema, validate
 from shared.fields import Text
 
 from ..app import registration
-from .members import MemberCreateSchema, MemberSchema, member_out
+from .member_schemas import MemberCreateSchema, MemberSchema, member_out
 from .scope import context
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",

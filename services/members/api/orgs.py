@@ -93,12 +93,11 @@ class SubtreeArgs(PageArgs):
 OrgPage = page_schema(OrgSchema, "OrgPage")
 
 
-def org_out(org: Organisation, with_move: bool = False) -> dict:
+def org_out(org: Organisation, move: OrgMove | None = None) -> dict:
     out = {"id": str(org.pk), "name": org.name, "kind": org.kind, "parent_id": org.parent_id,
            "path": list(org.path), "status": org.status, "credit_code": org.credit_code,
            "headcount": org.headcount, "created_at": org.created_at, "updated_at": org.updated_at,
            "closed_at": org.closed_at, "version": org.version}
-    move = OrgMove.objects(pk=org.move_id).first() if with_move and org.move_id else None
     if move is not None:
         out["move"] = {"id": str(move.pk), "state": move.state, "old_path": list(move.old_path),
                        "new_path": list(move.new_path), "requested_at": move.requested_at,
@@ -126,7 +125,8 @@ class OrgById(MethodView):
     @blp.response(200, OrgSchema)
     def get(self, org_id):
         """Read an organisation in the caller's scope, with the progress of its latest move."""
-        return org_out(access.org(context(), org_id), with_move=True)
+        org = access.org(context(), org_id)
+        return org_out(org, orgs.latest_move(org))
 
     @blp.arguments(OrgUpdateSchema)
     @blp.response(200, OrgSchema)
@@ -141,8 +141,7 @@ class Children(MethodView):
     @blp.response(200, OrgPage)
     def get(self, args, org_id):
         """The organisations directly below this one."""
-        org = access.staff_org(context(), org_id)
-        return page(Organisation.objects(parent_id=str(org.pk)), args, org_out)
+        return page(orgs.children(context(), org_id), args, org_out)
 
 
 @blp.route("/<org_id>/subtree")
@@ -151,13 +150,8 @@ class Subtree(MethodView):
     @blp.response(200, OrgPage)
     def get(self, args, org_id):
         """This organisation and everything below it, newest first."""
-        ctx = context()
-        org = access.staff_org(ctx, org_id)
-        queryset = Organisation.objects(path=str(org.pk))
-        for key in ("kind", "status"):
-            if args.get(key):
-                queryset = queryset.filter(**{key: args[key]})
-        return page(queryset, args, org_out, keep=access.within(ctx, str(org.pk), lambda o: o.path))
+        found = orgs.subtree(context(), org_id, args.get("kind"), args.get("status"))
+        return page(found.rows, args, org_out, keep=found.keep)
 
 
 @blp.route("/<org_id>/move")
@@ -168,7 +162,8 @@ class Move(MethodView):
         """Move an organisation and its whole subtree under another parent. Scope follows at once: from
         this answer on, only the new ancestors see the subtree. The worker then updates the copies of
         paths below it (members, transfers, dues, reviews, imports); ``move`` shows its progress."""
-        return org_out(orgs.move(context(), org_id, body["parent_id"]), with_move=True)
+        moved = orgs.move(context(), org_id, body["parent_id"])
+        return org_out(moved, orgs.latest_move(moved))
 
 
 @blp.route("/<org_id>/close")

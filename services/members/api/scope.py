@@ -2,14 +2,11 @@
 token is bound to is closed or gone), the tree as it is now, and the keys."""
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator
-
 from flask import current_app, g
 
 from shared.errors import Unauthenticated
 from shared.web import current_caller
 
-from ..app import access
 from ..app.context import Context
 from ..tree import PathResolver
 
@@ -33,23 +30,3 @@ def context() -> Context:
                                 settings=extensions["gonghui.settings"], request_id=g.get("request_id"),
                                 exhausted=extensions.setdefault("gonghui.refusals_exhausted", set()))
     return g.app_context
-
-
-def caller():
-    return context().who
-
-
-def current_path(path) -> list[str]:
-    return resolver().current(path) or []
-
-
-def sees(_caller, path) -> bool:
-    return access.sees(context(), path)
-
-
-def within(org_id: str, *paths_of: Callable) -> Callable[[list], list]:
-    return access.within(context(), org_id, *paths_of)
-
-
-def stream_within(org_id: str, path_of: Callable, rows: Iterable, chunk: int = 1000) -> Iterator:
-    return access.stream_within(context(), org_id, path_of, rows, chunk)

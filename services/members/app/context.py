@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from shared.auth import Caller
 from shared.config import Settings
@@ -20,3 +21,11 @@ class Context:
     request_id: str | None = None
     # callers over their hourly budget of "already registered elsewhere" answers, as this process knows
     exhausted: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Found:
+    """What a listing use case returns: the rows (a queryset, paged by the view) and a filter that drops
+    rows a move has taken out of the subtree meanwhile (None when nothing can have moved)."""
+    rows: object
+    keep: Callable[[list], list] | None

@@ -10,8 +10,7 @@ from shared.scope import get_visible, require_role
 from .. import domain, imports
 from ..documents import ImportJob
 from . import access
-from .context import Context
-from .members import Found
+from .context import Context, Found
 
 
 def upload(ctx: Context, org_id: str, filename: str | None, file: BinaryIO) -> ImportJob:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from typing import Callable
 
 from shared import versioned
 from shared.errors import Conflict, Forbidden, Refused
@@ -24,15 +22,9 @@ from ..published import (
     member_updated,
 )
 from . import access
-from .context import Context
+from .context import Context, Found
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Found:
-    rows: object  # a queryset, paged by the caller
-    keep: Callable[[list], list]  # drops rows a move has taken out of the subtree meanwhile
 
 
 def search(ctx: Context, org_id: str | None, filters: dict, with_joined_at: bool = False) -> Found:

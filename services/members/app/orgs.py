@@ -14,7 +14,7 @@ from shared.events.envelope import utcnow
 from shared.scope import require_role
 
 from .. import domain, tree
-from ..documents import Cadre, Member, Organisation
+from ..documents import Cadre, Member, Organisation, OrgMove
 from ..published import (
     ORGANISATION_CLOSED,
     ORGANISATION_CREATED,
@@ -26,7 +26,7 @@ from ..published import (
     organisation_updated,
 )
 from . import access
-from .context import Context
+from .context import Context, Found
 
 EMPLOYER_TAKEN = "another union organisation is already registered for this employer"
 
@@ -126,6 +126,27 @@ def close(ctx: Context, org_id: str) -> Organisation:
     _change(org, ORGANISATION_CLOSED, organisation_closed, status="closed", closed_at=utcnow())
     tree.bump_tree_version()
     return org
+
+
+def children(ctx: Context, org_id: str):
+    """The organisations directly below this one (a queryset, paged by the caller)."""
+    org = access.staff_org(ctx, org_id)
+    return Organisation.objects(parent_id=str(org.pk))
+
+
+def subtree(ctx: Context, org_id: str, kind: str | None, status: str | None) -> Found:
+    """This organisation and everything below it, by kind and status."""
+    org = access.staff_org(ctx, org_id)
+    rows = Organisation.objects(path=str(org.pk))
+    for key, value in (("kind", kind), ("status", status)):
+        if value:
+            rows = rows.filter(**{key: value})
+    return Found(rows, access.within(ctx, str(org.pk), lambda o: o.path))
+
+
+def latest_move(org: Organisation) -> OrgMove | None:
+    """The organisation's latest move, with the progress of the copies it is bringing up to date."""
+    return OrgMove.objects(pk=org.move_id).first() if org.move_id else None
 
 
 def cadres(ctx: Context, org_id: str, current_only: bool) -> list[Cadre]:

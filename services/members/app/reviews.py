@@ -10,8 +10,7 @@ from shared.scope import require_role
 from ..documents import Review
 from ..published import REVIEW_RESOLVED, review_data
 from . import access
-from .context import Context
-from .members import Found
+from .context import Context, Found
 
 
 def listing(ctx: Context, org_id: str | None, status: str) -> Found:

@@ -16,8 +16,7 @@ from .. import domain, transfers
 from ..documents import Member, Organisation, Transfer
 from ..published import TRANSFER_ACCEPTED, TRANSFER_DECLINED, TRANSFER_REQUESTED, transfer_data
 from . import access
-from .context import Context
-from .members import Found
+from .context import Context, Found
 
 
 def visible_transfer(ctx: Context) -> Callable[[Transfer], bool]:
