@@ -215,6 +215,10 @@ class OrgStats(Document):
     left_by_month = DictField()
     transferred_in_by_month = DictField()
     transferred_out_by_month = DictField()
+    # the same counts for the organisation and everything below it, and the employees of its active
+    # grassroots unions, as the tree stood at computed_at: a dashboard reads one document
+    subtree = DictField()
+    subtree_employees = IntField(default=0)
     computed_at = DateTimeField(required=True)
 
     meta = {"db_alias": ALIAS, "collection": "org_stats"}

@@ -7,6 +7,7 @@ import pytest
 
 from services.members import stats
 from services.members.documents import Member
+from services.members.tree import follow_moves
 from tests.helpers import member_body
 
 pytestmark = pytest.mark.integration
@@ -46,3 +47,31 @@ def test_subtree_statistics(members, tree, bearer):
     assert backwards.status_code == 200 and (backwards.json["period"]["from"], backwards.json["period"]["to"]) == (
         "2026-01", "2026-05")  # the months between the two, in either order
     assert Member.objects.count() == 5
+
+
+def test_a_dashboard_reads_one_rollup_until_a_subtree_moves(members, tree, bearer, monkeypatch):
+    """The subtree's counts come from one document; after a move they are summed from the organisations
+    below as the tree is now, until the next rebuild."""
+    op = bearer("operator")
+    for n in range(3):
+        members.post("/api/v1/members", json=member_body(tree["a"], n), headers=op)
+    other = members.post("/api/v1/orgs", json={"name": "市卫生工会", "kind": "industry", "parent_id": tree["fed"]},
+                         headers=op).json["id"]
+    stats.refresh()
+    reads = []
+    real_find = stats.OrgStats._get_collection().__class__.find
+
+    def counting_find(collection, *args, **kwargs):
+        query = args[0] if args else kwargs.get("filter")
+        if collection.name == "org_stats" and isinstance(query, dict) and "path" in query:
+            reads.append(query)  # a sum over the organisations below (find_one of the rollup has no path)
+        return real_find(collection, *args, **kwargs)
+
+    monkeypatch.setattr(stats.OrgStats._get_collection().__class__, "find", counting_find)
+    industry = members.get(f"/api/v1/stats?org_id={tree['industry']}", headers=bearer("admin", tree["fed"])).json
+    assert industry["members"] == 3 and reads == []  # find_one of the rollup only
+    assert members.post(f"/api/v1/orgs/{tree['a']}/move", json={"parent_id": other}, headers=op).status_code == 202
+    follow_moves()  # what the worker does within a second
+    moved = members.get(f"/api/v1/stats?org_id={tree['industry']}", headers=bearer("admin", tree["fed"])).json
+    assert moved["members"] == 0 and reads  # summed from what is below now
+    assert members.get(f"/api/v1/stats?org_id={other}", headers=bearer("admin", tree["fed"])).json["members"] == 3
