@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from marshmallow import fields
 
+TEXT_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
 
 class Text(fields.String):
     """A string with its surrounding whitespace removed before validation, so that a name of only
     spaces is refused as empty (``validate.Length(min=1)``) instead of passing as text; the OpenAPI
-    document says so (at least one character that is not a space)."""
+    document says so (at least one character that is not a space, and no NUL, which no text takes)."""
 
     def __init__(self, *args, **kwargs):
-        metadata = {"pattern": r"\S", **kwargs.pop("metadata", {})}
+        metadata = {"pattern": TEXT_PATTERN, **kwargs.pop("metadata", {})}
         super().__init__(*args, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

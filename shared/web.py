@@ -118,17 +118,19 @@ def _handle_http(exc: HTTPException):
         message = "; ".join(problems)
     else:
         message = _default_message(exc.code or 500, fields)
-    response = error_response(exc.code or 500, message, fields, getattr(exc, "error_code", None))
-    if exc.code == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="gonghui"'
+    response = _challenged(error_response(exc.code or 500, message, fields, getattr(exc, "error_code", None)))
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110
     return response
 
 
 def _handle_app_error(exc: AppError):
-    response = error_response(exc.status, exc.message, exc.fields, exc.code)
-    if exc.status == 401:
+    return _challenged(error_response(exc.status, exc.message, exc.fields, exc.code))
+
+
+def _challenged(response):
+    """A 401 says how to authenticate."""
+    if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="gonghui"'
     return response
 
@@ -165,10 +167,10 @@ class TooDeep(ValueError):
     pass
 
 
-def find_operator_keys(value, max_depth: int = MAX_JSON_DEPTH) -> list[str]:
-    """Paths of any keys that could be read as a MongoDB operator ($...); walks without recursion and
-    raises ``TooDeep`` beyond ``max_depth`` levels."""
-    found, stack = [], [(value, "", 0)]
+def inspect_body(value, max_depth: int = MAX_JSON_DEPTH) -> tuple[list[str], list[str]]:
+    """In one walk without recursion: the paths of any keys that could be read as a MongoDB operator
+    ($...), and of any strings holding a NUL character; raises ``TooDeep`` beyond ``max_depth`` levels."""
+    operators, nul, stack = [], [], [(value, "", 0)]
     while stack:
         node, path, depth = stack.pop()
         if depth > max_depth:
@@ -177,25 +179,17 @@ def find_operator_keys(value, max_depth: int = MAX_JSON_DEPTH) -> list[str]:
             for key, child in node.items():
                 here = f"{path}.{key}" if path else str(key)
                 if str(key).startswith("$") or "\x00" in str(key):
-                    found.append(here)
+                    operators.append(here)
                 stack.append((child, here, depth + 1))
         elif isinstance(node, list):
             stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(node))
-    return sorted(found)
-
-
-def find_nul(value) -> list[str]:
-    """Paths of the strings holding a NUL character (after ``find_operator_keys`` bounded the depth)."""
-    found, stack = [], [(value, "")]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, dict):
-            stack.extend((child, f"{path}.{key}" if path else str(key)) for key, child in node.items())
-        elif isinstance(node, list):
-            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(node))
         elif isinstance(node, str) and "\x00" in node:
-            found.append(path or "(body)")
-    return sorted(found)
+            nul.append(path or "(body)")
+    return sorted(operators), sorted(nul)
+
+
+def find_operator_keys(value, max_depth: int = MAX_JSON_DEPTH) -> list[str]:
+    return inspect_body(value, max_depth)[0]
 
 
 # No text field takes a NUL character (nor can every store hold one); the OpenAPI documents say so.
@@ -211,15 +205,14 @@ def _guard_operators():
     if request.is_json and request.content_length:
         try:
             body = request.get_json(silent=True)
-            bad = find_operator_keys(body) if body is not None else []
+            bad, nul = inspect_body(body) if body is not None else ([], [])
         except (RecursionError, TooDeep):  # the parser itself recurses: 50,000 '[' must not become a 500
             return error_response(400, f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
         if bad:
             return error_response(422, "field names may not start with '$'",
                                   {p: ["Operator-like keys are not accepted."] for p in bad})
-        refused = _refuse_nul(find_nul(body))
-        if refused is not None:
-            return refused
+        if nul:
+            return _refuse_nul(nul)
     bad = [k for k in request.args if k.startswith("$") or "[" in k]
     if bad:
         return error_response(422, "query parameter names may not start with '$' or hold brackets",
@@ -229,18 +222,14 @@ def _guard_operators():
 
 
 def forbid_nul(api: Api) -> None:
-    """Every text property and parameter without a pattern of its own says it takes no NUL; a text
-    field's "at least one non-space" pattern says both."""
+    """Every text property and parameter without a pattern of its own says it takes no NUL (the
+    patterns of their own admit none)."""
     def fix(schema: dict) -> None:
         if not isinstance(schema, dict):
             return
         types = schema.get("type")
         if (types == "string" or (isinstance(types, list) and "string" in types)) and "format" not in schema:
-            pattern = schema.get("pattern")
-            if pattern is None:
-                schema["pattern"] = NO_NUL_PATTERN
-            elif pattern == r"\S":
-                schema["pattern"] = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+            schema.setdefault("pattern", NO_NUL_PATTERN)
         for key in ("properties", "patternProperties"):
             for child in (schema.get(key) or {}).values():
                 fix(child)

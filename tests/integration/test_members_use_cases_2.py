@@ -13,15 +13,12 @@ from services.members.app import dues, registration, reviews, stats, transfers
 from services.members.app import imports as roster
 from services.members.app.context import Context
 from services.members.documents import DuesAccount, ImportJob, Member, Organisation, Review, Transfer
-from services.members.keys import vaults
 from services.members.published import DUES_ASSESSED, REVIEW_RESOLVED, TRANSFER_ACCEPTED, TRANSFER_EXPIRED
 from services.members.transfers import expire_due
-from services.members.tree import PathResolver
 from shared import versioned
-from shared.auth import Caller
 from shared.errors import Conflict, Forbidden, NotFound, Refused
 from shared.events.envelope import utcnow
-from tests.helpers import member_body
+from tests.helpers import member_body, use_case_context
 
 pytestmark = pytest.mark.integration
 
@@ -29,13 +26,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def ctx_for(members_app):
     """A Context for a caller, as a request would build it (a fresh view of the tree each time)."""
-    settings = members_app.extensions["gonghui.settings"]
-    vault, seal = vaults(settings)
-
     def make(roles, org=None, sub=None) -> Context:
-        roles = (roles,) if isinstance(roles, str) else tuple(roles)
-        return Context(who=Caller(sub or f"{roles[0]}:{org}", org, roles), tree=PathResolver(), vault=vault,
-                       contact_seal=seal, settings=settings)
+        first = roles if isinstance(roles, str) else roles[0]
+        return use_case_context(members_app, roles, org, sub or f"{first}:{org}")
     return make
 
 

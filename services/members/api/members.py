@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.fields import Text
+from shared.fields import TEXT_PATTERN, Text
 from shared.pagination import PageArgs, SortedPageArgs, page, page_schema, sorted_page
 
 from .. import domain
@@ -39,7 +39,7 @@ class StatusChangeSchema(Schema):
 def _status_change_documented() -> dict:
     """StatusChange as JSON Schema: which reasons go with which action (marshmallow says only that a
     reason is text; the use case checks the rest)."""
-    free_text = {"type": ["string", "null"], "minLength": 1, "maxLength": 500, "pattern": "\\S"}
+    free_text = {"type": ["string", "null"], "minLength": 1, "maxLength": 500, "pattern": TEXT_PATTERN}
 
     def variant(actions, reason, required):
         return {"type": "object", "additionalProperties": False, "required": ["action", *required],
