@@ -2,6 +2,8 @@
 HTTP status the web layer (shared/web.py) answers with, in the one error shape."""
 from __future__ import annotations
 
+from .rules import DomainError, StateError
+
 
 class AppError(Exception):
     status = 400
@@ -48,3 +50,19 @@ class Refused(AppError):
 
 class TooMany(AppError):
     status = 429
+
+
+def refuse_unless(check, *args):
+    """Run a domain check; a refusal because of the current state becomes a 409 (``invalid_state``),
+    any other a 422, each naming the field."""
+    try:
+        return check(*args)
+    except StateError as exc:
+        raise in_state(exc.field, exc.message) from exc
+    except DomainError as exc:
+        raise Refused.on(exc.field, exc.message) from exc
+
+
+def in_state(field: str, message: str, reason: str | None = None) -> Conflict:
+    """The request is well formed but the current state refuses it."""
+    return Conflict(message, {field: [reason or message]}, code="invalid_state")

@@ -8,6 +8,8 @@ SERVICE = "events"
 
 
 def create_app(settings: Settings | None = None):
+    from .api import activities, congress, registrations, suggestions
     from .documents import ALL
 
-    return create_service_app(SERVICE, ALL, [], settings)
+    blueprints = [activities.blp, registrations.blp, suggestions.blp, *congress.BLUEPRINTS]
+    return create_service_app(SERVICE, ALL, blueprints, settings)

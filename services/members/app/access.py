@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Iterator
 
 from bson import ObjectId
 
-from shared.errors import Conflict, NotFound, Refused
+from shared.errors import Conflict, NotFound, Refused, in_state, refuse_unless  # noqa: F401 (the use cases' names)
 from shared.iterables import chunked
 from shared.scope import get_visible, require_role
 
@@ -99,19 +99,3 @@ def holding_org(ctx: Context, org_id: str) -> Organisation:
         raise NotFound("organisation not found", {"org_id": ["No such organisation."]})
     refuse_unless(domain.check_can_hold_members, found.kind, found.status)
     return found
-
-
-def refuse_unless(check: Callable, *args):
-    """Run a domain check; a refusal because of the current state becomes a 409 (``invalid_state``),
-    any other a 422, each naming the field."""
-    try:
-        return check(*args)
-    except domain.StateError as exc:
-        raise in_state(exc.field, exc.message) from exc
-    except domain.DomainError as exc:
-        raise Refused.on(exc.field, exc.message) from exc
-
-
-def in_state(field: str, message: str, reason: str | None = None) -> Conflict:
-    """The request is well formed but the current state refuses it."""
-    return Conflict(message, {field: [reason or message]}, code="invalid_state")

@@ -1,16 +1,6 @@
-"""Domain errors shared by the members rules."""
+"""Domain errors shared by the members rules (the kinds every service's rules raise)."""
 from __future__ import annotations
 
+from shared.rules import DomainError, StateError
 
-class DomainError(ValueError):
-    """A rule refused the request; ``field`` names the input at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-class StateError(DomainError):
-    """The request is well formed, but the current state of what it acts on refuses it (a closed
-    organisation, a member who has left, a transfer already answered): a conflict, not bad input."""
+__all__ = ["DomainError", "StateError"]
