@@ -190,7 +190,7 @@ class Cancel(MethodView):
 class CheckInCode(MethodView):
     @blp.response(200, CheckInCodeSchema)
     def get(self, activity_id):
-        """The code to show at the venue now (it changes every five minutes), for staff running it."""
+        """The code to show at the venue now (it changes every minute), for staff running it."""
         return activities.check_in_code(context(), activity_id)
 
 

@@ -20,7 +20,7 @@ from .context import Context, Found
 SCHEDULE = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at", "cancellation_deadline")
 AUDIENCE = ("audience_org_id", "audience_genders", "audience_employment_types", "audience_honours")
 CHECK_IN_CODE_DIGITS = 8
-CHECK_IN_CODE_SECONDS = 300  # the code on the venue's screen changes every five minutes
+CHECK_IN_CODE_SECONDS = 60  # the code on the venue's screen changes every minute (the one before still counts)
 
 
 def schedule(activity: Activity) -> domain.Schedule:
@@ -135,8 +135,8 @@ def update(ctx: Context, activity_id: str, body: dict) -> Activity:
         sets["updated_at"] = utcnow()
         return activity if versioned.write(activity, [], conditions=conditions, sets=sets) else None
     activity = versioned.retried(attempt, "activity")
-    if "capacity" in body:
-        places.settle(activity)
+    if "capacity" in body and places.settle(activity):
+        activity.reload()
     return activity
 
 

@@ -48,8 +48,8 @@ def take(activity_id: ObjectId, registration_id: ObjectId, conditions: dict, con
         pending = {"op": op, "registration_id": registration_id, "delta": delta, "at": utcnow()}
         after = _collection().find_one_and_update(
             {"_id": activity_id, "capacity": current.get("capacity"), **conditions},
-            {"$inc": inc, "$push": {"pending": pending}}, return_document=ReturnDocument.AFTER,
-            projection={"tickets": 1, "capacity": 1, "confirmed": 1, "waiting": 1, "free": 1})
+            {"$inc": inc, "$push": {"pending": pending}}, return_document=ReturnDocument.AFTER)  # (FerretDB 1.x
+        # takes no projection on findAndModify)
         if after is not None:
             return op, after
         if _collection().find_one({"_id": activity_id}, {"capacity": 1}).get("capacity") == current.get("capacity"):
