@@ -8,6 +8,7 @@ import pytest
 from bson import ObjectId
 from marshmallow import Schema
 
+from services.events import published as events_published
 from services.members import published as members_published
 from services.members.documents import Member, Organisation
 from services.notify import published as notify_published
@@ -15,7 +16,7 @@ from services.notify.documents import InboxMessage
 
 pytestmark = pytest.mark.contract
 
-PUBLISHED = members_published.ALL + notify_published.ALL
+PUBLISHED = members_published.ALL + notify_published.ALL + events_published.ALL
 SENSITIVE = {"id_number", "phone", "mobile", "id_number_encrypted", "phone_encrypted", "email"}
 
 
@@ -110,8 +111,35 @@ def test_what_notify_builds_validates():
     notify_published.MESSAGE_DELIVERED.validate(notify_published.message_delivered(message))
 
 
+def test_what_events_builds_for_activities_validates():
+    from services.events.documents import Activity, Registration, Suggestion
+    from services.events.published import activities as p
+
+    now = datetime.now(timezone.utc)
+    activity = Activity(id=ObjectId(), title="职工运动会", kind="sports_meet", organiser_id="o", org_path=["f", "o"],
+                        audience_org_id="o", audience_genders=["female"], starts_at=now, ends_at=now,
+                        registration_opens_at=now, registration_closes_at=now, cancellation_deadline=now,
+                        capacity=None, venue=None, version=2, cancel_reason="天气原因")
+    p.ACTIVITY_PUBLISHED.validate(p.activity_data(activity))
+    p.ACTIVITY_CANCELLED.validate(p.activity_cancelled(activity))
+    registration = Registration(id=ObjectId(), activity_id=activity.pk, member_id=str(ObjectId()), status="confirmed",
+                                ticket=3, version=1, checked_in_at=now, award="一等奖", honour="skills_champion",
+                                awarded_at=now)
+    for event_type, by in [(p.REGISTRATION_CONFIRMED, "member"), (p.REGISTRATION_PROMOTED, "waitlist"),
+                           (p.REGISTRATION_WAITLISTED, "staff")]:
+        event_type.validate(p.registration_data(registration, activity, by))
+    registration.status = "removed"
+    p.REGISTRATION_CANCELLED.validate(p.registration_data(registration, activity, "staff"))
+    p.ATTENDANCE_RECORDED.validate(p.attendance_recorded(registration))
+    data = p.award_granted(registration, activity)
+    p.AWARD_GRANTED.validate(data)
+    suggestion = Suggestion(id=ObjectId(), member_id="m", title="t", status="adopted", reward_fen=100, reviewed_at=now)
+    p.SUGGESTION_REVIEWED.validate(p.suggestion_reviewed(suggestion))
+    assert not SENSITIVE & set(data)
+
+
 @pytest.mark.parametrize("module", ["services.notify.consumed", "services.events.consumed",
-                                    "services.welfare.consumed"])
+                                    "services.welfare.consumed", "services.members.consumed"])
 def test_every_consumer_schema_accepts_the_producer_examples_and_ignores_unknown_fields(module):
     """For each event type a consumer handles, its own schema loads the publisher's examples."""
     consumed = importlib.import_module(module)
@@ -129,7 +157,8 @@ def test_every_consumer_schema_accepts_the_producer_examples_and_ignores_unknown
     assert checked >= len(consumed.HANDLERS)
 
 
-@pytest.mark.parametrize("module", ["services.notify.consumed", "services.events.consumed", "services.welfare.consumed"])
+@pytest.mark.parametrize("module", ["services.notify.consumed", "services.events.consumed", "services.welfare.consumed",
+                                    "services.members.consumed"])
 def test_consumers_handle_only_types_that_exist(module):
     names = {t.name for t in PUBLISHED}
     assert set(importlib.import_module(module).HANDLERS) <= names
