@@ -35,6 +35,9 @@ class Http:
     def post(self, service, path, body, **who):
         return requests.post(self.stack.url(service) + path, json=body, headers=self.headers(**who), timeout=10)
 
+    def put(self, service, path, body, **who):
+        return requests.put(self.stack.url(service) + path, json=body, headers=self.headers(**who), timeout=10)
+
     def get(self, service, path, **who):
         return requests.get(self.stack.url(service) + path, headers=self.headers(**who), timeout=10)
 
