@@ -29,7 +29,7 @@ from shared.localinfra.kafka import KafkaNode
 from shared.localinfra.process import free_port
 from shared.localinfra.stack import SERVICES, Stack
 
-from . import baselines
+from . import baselines, events
 from .federation import Federation, roster_csv
 from .load import Client, closed_loop, open_loop, percentile, sample
 
@@ -243,6 +243,17 @@ def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, 
     # --- staff queries at full size -----------------------------------------------------------------
     print("staff queries ...", flush=True)
     staff_queries(report, stack, fed, members_db, notify_db, secret, branch, others)
+
+    # --- events: 50 members at a time registering for one activity ----------------------------------
+    print("activity registrations at 50 concurrent members ...", flush=True)
+    run, outcomes, shown = events.activity_registrations(stack, secret, members_db, mongo["gonghui_events"], branch)
+    held = shown["confirmed"] == 1000 and outcomes.get("confirmed") == 1000 and not run.errors
+    report.add(Row(f"events: {len(run.latencies):,} members registering themselves for one activity of 1,000 "
+                   "places, 50 concurrent", f"{run.rate:,.0f} req/s, p50 {ms(run.p(50))}, p99 {ms(run.p(99))}; "
+                   f"{outcomes.get('confirmed', 0):,} confirmed, {outcomes.get('waitlisted', 0):,} waitlisted"
+                   + (f", {run.errors} errors" if run.errors else ""),
+                   f"Flask echo {echo.rate:,.0f} req/s", f"{run.rate / echo.rate:.2f}× echo",
+                   "capacity holds: exactly 1,000 confirmed", held))
 
     # --- one notify worker's consumer beside a raw consumer doing the same writes --------------------
     print("notify's consumer against a raw consumer ...", flush=True)
