@@ -68,14 +68,12 @@ class Term(Document):
     starts_on = DateField(required=True)
     ends_on = DateField(required=True)
     delegates = ListField(EmbeddedDocumentField(Delegate))
+    delegate_ids = ListField(StringField())  # the same members, as plain ids: a write's "not yet a delegate" guard
     created_at = DateTimeField(required=True)
     version = IntField(default=1)
 
     meta = {"db_alias": ALIAS, "collection": "congress_terms",
             "indexes": [{"fields": ["congress_id", "number"], "unique": True}, "org_path"]}
-
-    def delegate_ids(self) -> list[str]:
-        return [d.member_id for d in self.delegates]
 
 
 class CheckIn(EmbeddedDocument):
@@ -97,6 +95,7 @@ class CongressSession(OutboxDocument):
     agenda = ListField(StringField(max_length=500))
     status = StringField(required=True, choices=SESSION_STATUSES, default="called")
     present = ListField(EmbeddedDocumentField(CheckIn))
+    present_ids = ListField(StringField())  # the same delegates, as plain ids: the check-in's "once" guard
     called_by = StringField()
     called_at = DateTimeField(required=True)
     closed_at = DateTimeField()
@@ -104,10 +103,6 @@ class CongressSession(OutboxDocument):
 
     meta = {"db_alias": ALIAS, "collection": "congress_sessions",
             "indexes": [{"fields": ["term_id", "number"], "unique": True}, "org_path"]}
-
-    def present_ids(self) -> list[str]:
-        return [c.member_id for c in self.present]
-
 
 class Step(EmbeddedDocument):
     """One entry of a proposal's trail."""

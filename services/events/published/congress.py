@@ -20,7 +20,7 @@ def session_called(session, term, congress) -> dict:
     return {"session_id": str(session.pk), "congress_id": str(congress.pk), "org_id": congress.org_id,
             "kind": congress.kind, "congress_name": congress.name, "term_number": term.number,
             "session_number": session.number, "held_on": session.held_on.isoformat(), "venue": session.venue,
-            "agenda": list(session.agenda), "delegate_ids": term.delegate_ids(), "version": session.version}
+            "agenda": list(session.agenda), "delegate_ids": list(term.delegate_ids), "version": session.version}
 
 
 def proposal_data(proposal) -> dict:
