@@ -60,7 +60,7 @@ def cg(ev, bearer):
             "session": session["id"], "a_path": a_path}
 
 
-def check_in(ev, cg, bearer, delegates):
+def check_in(ev, cg, delegates):
     for d in delegates:
         ok(ev.post(f"/api/v1/congress-sessions/{cg['session']}/check-ins", json={}, headers=cg["as"](d)))
 
@@ -177,12 +177,12 @@ def test_racing_check_ins_of_one_delegate_record_it_once(events_app, cg, bearer)
 
 def test_voting_opens_only_while_more_than_two_thirds_of_all_delegates_are_checked_in(ev, cg, bearer):
     motion = ballot(ev, cg)
-    check_in(ev, cg, bearer, cg["delegates"][:6])  # 6 of 10: not more than two thirds
+    check_in(ev, cg, cg["delegates"][:6])  # 6 of 10: not more than two thirds
     refused = ev.post(f"/api/v1/ballots/{motion}/open", headers=cg["staff"])
     assert refused.status_code == 409 and "two thirds" in refused.json["error"]["message"]
     assert ok(ev.get(f"/api/v1/congress-sessions/{cg['session']}", headers=cg["staff"]))["quorum"] is False
     assert vote(ev, cg, motion, cg["delegates"][0], choice="yes").status_code == 409  # not open
-    check_in(ev, cg, bearer, cg["delegates"][6:7])  # 7 of 10
+    check_in(ev, cg, cg["delegates"][6:7])  # 7 of 10
     assert ok(ev.get(f"/api/v1/congress-sessions/{cg['session']}", headers=cg["staff"]))["quorum"] is True
     opened = ok(ev.post(f"/api/v1/ballots/{motion}/open", headers=cg["staff"]))
     assert opened["status"] == "open" and opened["delegates"] == DELEGATES
@@ -190,7 +190,7 @@ def test_voting_opens_only_while_more_than_two_thirds_of_all_delegates_are_check
 
 
 def test_the_quorum_counts_all_delegates_of_the_term_including_those_added_later(ev, cg, bearer):
-    check_in(ev, cg, bearer, cg["delegates"][:7])  # 7 of 10
+    check_in(ev, cg, cg["delegates"][:7])  # 7 of 10
     for _ in range(2):  # by-elections: 7 of 12 is not more than two thirds
         ok(ev.post(f"/api/v1/congress-terms/{cg['term']}/delegates", json={"member_id": member_view(cg["a_path"])},
                    headers=cg["staff"]), 201)
@@ -282,7 +282,7 @@ def test_a_proposal_is_declined_with_a_reason_and_the_session_report_counts_them
 # -- secret ballots ------------------------------------------------------------------------------------------
 
 def test_a_motion_passes_only_with_yes_from_more_than_half_of_all_delegates(ev, cg, bearer):
-    check_in(ev, cg, bearer, cg["delegates"][:8])
+    check_in(ev, cg, cg["delegates"][:8])
     d = cg["delegates"]
     fails, passes = ballot(ev, cg, title="第一项"), ballot(ev, cg, title="第二项")
     for b in (fails, passes):
@@ -304,7 +304,7 @@ def test_a_motion_passes_only_with_yes_from_more_than_half_of_all_delegates(ev, 
 
 
 def test_results_exist_only_after_closing_and_only_checked_in_delegates_vote_once(ev, cg, bearer):
-    check_in(ev, cg, bearer, cg["delegates"][:7])
+    check_in(ev, cg, cg["delegates"][:7])
     motion = ballot(ev, cg)
     ok(ev.post(f"/api/v1/ballots/{motion}/open", headers=cg["staff"]))
     d = cg["delegates"]
@@ -331,7 +331,7 @@ def test_results_exist_only_after_closing_and_only_checked_in_delegates_vote_onc
 
 def test_an_election_marks_at_most_n_candidates_and_elects_only_over_half_of_all_delegates(ev, cg, bearer):
     d = cg["delegates"]
-    check_in(ev, cg, bearer, d)
+    check_in(ev, cg, d)
     outsider = member_view(cg["a_path"])  # a member who is not a delegate may stand
     kept = member_view(cg["a_path"], kept=True)
     refused = ev.post(f"/api/v1/congress-sessions/{cg['session']}/ballots", headers=cg["staff"],
@@ -358,7 +358,7 @@ def test_an_election_marks_at_most_n_candidates_and_elects_only_over_half_of_all
 
 def test_an_election_candidate_with_half_of_all_delegates_is_not_elected(ev, cg, bearer):
     d = cg["delegates"]
-    check_in(ev, cg, bearer, d)
+    check_in(ev, cg, d)
     election = ballot(ev, cg, kind="election", title="选举主席", candidates=[d[0], d[1]], seats=1)
     ok(ev.post(f"/api/v1/ballots/{election}/open", headers=cg["staff"]))
     for member in d[:5]:
@@ -371,7 +371,7 @@ def test_an_election_candidate_with_half_of_all_delegates_is_not_elected(ev, cg,
 
 def test_one_delegate_sending_two_ballots_at_once_is_counted_once(events_app, cg, bearer):
     client = events_app.test_client()
-    check_in(client, cg, bearer, cg["delegates"])
+    check_in(client, cg, cg["delegates"])
     motion = ballot(client, cg)
     ok(client.post(f"/api/v1/ballots/{motion}/open", headers=cg["staff"]))
     d = cg["delegates"]
@@ -394,7 +394,7 @@ def test_one_delegate_sending_two_ballots_at_once_is_counted_once(events_app, cg
 
 def test_ballots_cast_while_closing_are_either_counted_or_refused(events_app, cg, bearer):
     client = events_app.test_client()
-    check_in(client, cg, bearer, cg["delegates"])
+    check_in(client, cg, cg["delegates"])
     motion = ballot(client, cg)
     ok(client.post(f"/api/v1/ballots/{motion}/open", headers=cg["staff"]))
 
@@ -418,7 +418,7 @@ def test_ballots_cast_while_closing_are_either_counted_or_refused(events_app, cg
 
 def test_every_congress_route_is_not_found_for_another_branch(ev, cg, bearer):
     staff = cg["staff"]
-    check_in(ev, cg, bearer, cg["delegates"][:8])
+    check_in(ev, cg, cg["delegates"][:8])
     pid = ok(ev.post(f"/api/v1/congress-sessions/{cg['session']}/proposals", headers=staff,
                      json={"member_id": cg["delegates"][0], "title": "t", "content": "c"}), 201)["id"]
     bid = ballot(ev, cg)
@@ -496,7 +496,7 @@ def test_a_member_does_delegate_things_for_itself_and_nothing_of_staff(ev, cg, b
         body = {k: v for k, v in body.items() if k == {"decline": "reason", "assign": "department",
                                                        "answer": "answer"}.get(path)}
         assert ev.post(f"/api/v1/proposals/{pid}/{path}", json=body, headers=me).status_code == 403
-    check_in(ev, cg, bearer, cg["delegates"][:8])
+    check_in(ev, cg, cg["delegates"][:8])
     bid = ballot(ev, cg)
     for path in ("open", "close"):
         assert ev.post(f"/api/v1/ballots/{bid}/{path}", headers=me).status_code == 403
