@@ -324,6 +324,8 @@ def test_results_exist_only_after_closing_and_only_checked_in_delegates_vote_onc
     listed = ok(ev.get(f"/api/v1/congress-sessions/{cg['session']}/ballots", headers=cg["staff"]))["items"]
     assert [(b["id"], b["result"]) for b in listed] == [(motion, None)]
     assert events_of("Ballot", motion) == []
+    busy = ev.post(f"/api/v1/congress-sessions/{cg['session']}/close", headers=cg["staff"])
+    assert busy.status_code == 409  # a ballot is still open
     closed = ok(ev.post(f"/api/v1/ballots/{motion}/close", headers=cg["staff"]))
     assert closed["result"]["tally"] == {"yes": 1, "no": 0, "abstain": 0} and closed["result"]["passed"] is False
     assert ev.post(f"/api/v1/congress-sessions/{cg['session']}/close", headers=cg["staff"]).status_code == 200
@@ -500,3 +502,18 @@ def test_a_member_does_delegate_things_for_itself_and_nothing_of_staff(ev, cg, b
     bid = ballot(ev, cg)
     for path in ("open", "close"):
         assert ev.post(f"/api/v1/ballots/{bid}/{path}", headers=me).status_code == 403
+
+
+def test_the_congress_routes_are_documented_with_the_error_shape(ev):
+    spec = ok(ev.get("/api/v1/openapi.json"))
+    ours = {path: ops for path, ops in spec["paths"].items()
+            if path.startswith(("/api/v1/congress", "/api/v1/proposals", "/api/v1/ballots"))}
+    assert {"/api/v1/congresses", "/api/v1/congress-terms/{term_id}/delegates",
+            "/api/v1/congress-sessions/{session_id}/check-ins", "/api/v1/congress-sessions/{session_id}/proposal-report",
+            "/api/v1/proposals/{proposal_id}/seconds", "/api/v1/ballots/{ballot_id}/votes"} <= set(ours)
+    for path, ops in ours.items():
+        for method, operation in ops.items():
+            if method in ("get", "post"):
+                assert {"404", "409", "422"} <= set(operation["responses"]), (path, method)
+    schemas = spec["components"]["schemas"]
+    assert {"CongressCheckIn", "ProposalSubmit", "BallotCast", "BallotResult", "ProposalReport"} <= set(schemas)

@@ -45,6 +45,8 @@ def test_a_term_ends_after_it_starts_and_lasts_at_most_five_years():
     with pytest.raises(DomainError):
         rules.check_term(date(2024, 1, 1), date(2029, 1, 2))
     rules.check_term(date(2024, 2, 29), date(2029, 2, 28))
+    with pytest.raises(DomainError):
+        rules.check_term(date(9998, 1, 1), date(9999, 1, 1))  # refused, not an overflow
 
 
 def test_a_session_is_held_within_its_term_and_has_an_agenda():
@@ -152,7 +154,7 @@ def test_a_ballot_marks_one_motion_choice_or_at_most_n_candidates():
     for args in [("motion", [], None, None, None), ("motion", [], None, "maybe", None),
                  ("motion", [], None, "yes", ["a"]), ("election", ["a", "b", "c"], 2, None, ["a", "b", "c"]),
                  ("election", ["a", "b"], 2, None, ["a", "a"]), ("election", ["a", "b"], 2, None, ["z"]),
-                 ("election", ["a", "b"], 2, "yes", None)]:
+                 ("election", ["a", "b"], 2, "yes", None), ("election", ["a", "b"], 2, None, None)]:
         with pytest.raises(DomainError):
             rules.marks(*args)
 

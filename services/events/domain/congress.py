@@ -70,6 +70,8 @@ def check_can_stand(member: Candidate, union_id: str, field: str = "member_id") 
 def check_term(starts_on: date, ends_on: date) -> None:
     if ends_on <= starts_on:
         raise DomainError("ends_on", "a term ends after it starts")
+    if starts_on.year + MAX_TERM_YEARS > date.max.year:
+        raise DomainError("starts_on", "a term starts before the year 9995")
     try:
         limit = starts_on.replace(year=starts_on.year + MAX_TERM_YEARS)
     except ValueError:  # 29 February
@@ -183,9 +185,9 @@ def marks(kind: str, candidates, seats: int | None, choice: str | None, marked: 
         if choice not in MOTION_CHOICES or marked:
             raise DomainError("choice", "a motion ballot is yes, no or abstain")
         return [choice]
-    if choice is not None:
-        raise DomainError("choice", "an election ballot marks candidates")
-    marked = list(marked or [])
+    if choice is not None or marked is None:
+        raise DomainError("candidates", "an election ballot lists the candidates marked (none: a blank ballot)")
+    marked = list(marked)
     if len(set(marked)) != len(marked):
         raise DomainError("candidates", "a candidate is marked once")
     if len(marked) > (seats or 0):
