@@ -394,6 +394,32 @@ def test_one_delegate_sending_two_ballots_at_once_is_counted_once(events_app, cg
     assert result["tally"]["yes"] in (9, 10) and result["tally"]["no"] == 10 - result["tally"]["yes"]
 
 
+def _vote_in_a_process(settings, ballot_id, headers, choice, barrier) -> int:
+    """One process of its own (its own app and database connections), voting when all are ready."""
+    from services.events import create_app
+
+    client = create_app(settings).test_client()
+    barrier.wait(timeout=60)
+    return client.post(f"/api/v1/ballots/{ballot_id}/votes", json={"choice": choice}, headers=headers).status_code
+
+
+def test_one_delegate_voting_from_several_processes_at_once_is_counted_once(ev, cg, settings_for):
+    import multiprocessing
+
+    check_in(ev, cg, cg["delegates"])
+    motion = ballot(ev, cg)
+    ok(ev.post(f"/api/v1/ballots/{motion}/open", headers=cg["staff"]))
+    settings, headers = settings_for("events"), cg["as"](cg["delegates"][0])
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager, spawn.Pool(4) as pool:
+        barrier = manager.Barrier(4)
+        codes = pool.starmap(_vote_in_a_process, [(settings, motion, headers, choice, barrier)
+                                                  for choice in ("yes", "no", "yes", "no")])
+    assert sorted(codes) == [200, 409, 409, 409]
+    result = ok(ev.post(f"/api/v1/ballots/{motion}/close", headers=cg["staff"]))["result"]
+    assert result["cast"] == 1 and result["tally"]["yes"] + result["tally"]["no"] == 1
+
+
 def test_ballots_cast_while_closing_are_either_counted_or_refused(events_app, cg, bearer):
     client = events_app.test_client()
     check_in(client, cg, cg["delegates"])
