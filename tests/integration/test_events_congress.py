@@ -331,6 +331,21 @@ def test_results_exist_only_after_closing_and_only_checked_in_delegates_vote_onc
     assert ev.post(f"/api/v1/congress-sessions/{cg['session']}/close", headers=cg["staff"]).status_code == 200
 
 
+def test_a_delegate_whose_membership_is_kept_since_can_neither_check_in_nor_vote(ev, cg):
+    from services.events.documents import MemberView
+
+    d = cg["delegates"]
+    check_in(ev, cg, d[:8])
+    motion = ballot(ev, cg)
+    ok(ev.post(f"/api/v1/ballots/{motion}/open", headers=cg["staff"]))
+    MemberView.objects(pk__in=[d[0], d[9]]).update(set__kept=True)  # retired: the members topic says so
+    refused = vote(ev, cg, motion, d[0], choice="yes")
+    assert refused.status_code == 409 and "kept" in refused.json["error"]["message"]
+    late = ev.post(f"/api/v1/congress-sessions/{cg['session']}/check-ins", json={}, headers=cg["as"](d[9]))
+    assert late.status_code == 409 and "kept" in late.json["error"]["message"]
+    ok(vote(ev, cg, motion, d[1], choice="yes"))
+
+
 def test_an_election_marks_at_most_n_candidates_and_elects_only_over_half_of_all_delegates(ev, cg, bearer):
     d = cg["delegates"]
     check_in(ev, cg, d)

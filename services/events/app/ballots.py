@@ -97,6 +97,10 @@ def cast(ctx: Context, ballot_id: str, choice: str | None, marked: list[str] | N
     voter = ctx.who.sub
     session = CongressSession.objects(pk=ballot.session_id).first()
     term = term_of(session)
+    view = MemberView.objects(pk=voter).first()
+    if view is None:
+        raise NotFound("member not found")
+    refuse_unless(rules.check_can_stand, candidate(view), ballot.org_id, "ballot_id")  # e.g. kept since
     present, delegates = quorum(session, term)
     refuse_unless(rules.check_can_cast, ballot.status, voter in term.delegate_ids, voter in session.present_ids,
                   present, delegates)

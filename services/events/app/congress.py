@@ -60,9 +60,11 @@ def staff_load(ctx: Context, document, object_id: str, what: str):
 
 def delegate_for(ctx: Context, term: Term, member_id: str | None, field: str = "member_id") -> str:
     """The delegate a request is for: the caller itself (member token) or one staff name; 409 when the
-    member is no delegate of the term."""
+    member is no delegate of the term, or its membership has since been kept, suspended or ended (a kept
+    membership cannot vote or stand)."""
     member = access.acting_member(ctx, member_id)
     refuse_unless(rules.check_delegate, term.delegate_ids, str(member.pk), field)
+    refuse_unless(rules.check_can_stand, candidate(member), term.org_id, field)
     return str(member.pk)
 
 
