@@ -239,17 +239,17 @@ def test_a_crash_between_the_count_and_the_registration_costs_no_place(ev, orgs,
 
     staff = bearer("admin", orgs["a"])
     activity = published(ev, staff, orgs["a"], capacity=1)["id"]
-    taken = seats.take(ObjectId(activity), ObjectId(), {"status": "published", **seats.NEW_PLACE}, confirmed=1,
-                       ticket=True)  # ... and the process dies here, before the registration is written
+    taken = seats.take(ObjectId(activity), {"status": "published", **seats.NEW_PLACE}, confirmed=1,
+                       ticket=True)  # ... and the process dies here, before its registration is written
     assert taken is not None
     late = member_view([orgs["fed"], orgs["a"]])
     assert ev.post(f"/api/v1/activities/{activity}/registrations", json={"member_id": late},
                    headers=staff).json["status"] == "waitlisted"
-    assert places.repair() == 0  # too recent: the request may still be running
+    assert places.repair() == 0  # too recent: a request may still be on its way
     raw = MongoClient(infra.ferret.url)[settings_for("events").database]["activities"]
-    raw.update_one({"_id": ObjectId(activity)}, {"$set": {"pending.0.at": Activity.objects(pk=activity).first()
-                                                            .created_at - timedelta(minutes=10)}})
-    assert places.repair() == 1
+    raw.update_one({"_id": ObjectId(activity)},
+                   {"$set": {"changed_at": Activity.objects(pk=activity).first().created_at - timedelta(minutes=10)}})
+    assert places.repair() == 1 and places.repair() == 0
     shown = ev.get(f"/api/v1/activities/{activity}", headers=staff).json
     assert (shown["confirmed"], shown["waiting"]) == (1, 0)
     assert ev.get(f"/api/v1/activities/{activity}/registrations", headers=staff).json["items"][0]["status"] == (

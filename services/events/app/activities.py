@@ -133,7 +133,8 @@ def update(ctx: Context, activity_id: str, body: dict) -> Activity:
                                                                                 if k in SCHEDULE}})
         refuse_unless(domain.check_schedule, schedule(trial))
         sets["updated_at"] = utcnow()
-        return activity if versioned.write(activity, [], conditions=conditions, sets=sets) else None
+        counted = {"inc__changes": 1} if "capacity" in body else {}  # a recount must not overwrite free
+        return activity if versioned.write(activity, [], conditions=conditions, sets=sets, **counted) else None
     activity = versioned.retried(attempt, "activity")
     if "capacity" in body and places.settle(activity):
         activity.reload()

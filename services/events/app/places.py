@@ -20,24 +20,22 @@ def settle(activity: Activity) -> int:
         first = Registration.objects(activity_id=activity.pk, status="waitlisted").order_by("ticket").first()
         if first is None:
             return promoted
-        taken = seats.take(activity.pk, first.pk, {"status": {"$in": list(PROMOTES_WHILE)}, **seats.PROMOTION},
-                           confirmed=1, waiting=-1)
-        if taken is None:
+        if seats.take(activity.pk, {"status": {"$in": list(PROMOTES_WHILE)}, **seats.PROMOTION},
+                      confirmed=1, waiting=-1) is None:
             return promoted
-        op, _ = taken
         written = versioned.write(first, [(REGISTRATION_PROMOTED, lambda r: registration_data(r, activity, "waitlist"))],
-                                  conditions={"status": "waitlisted"},
-                                  sets={"status": "confirmed", "promoted_at": utcnow()}, push__ops=op)
+                                  conditions={"status": "waitlisted"}, sets={"status": "confirmed", "promoted_at": utcnow()})
         if written:
-            seats.done(activity.pk, op)
             promoted += 1
         else:
-            seats.undo(activity.pk, op)  # another settle promoted it, or it was cancelled: next in line
+            seats.give_back(activity.pk, confirmed=1, waiting=-1)  # another settle promoted it, or it was
+            # cancelled: next in line
 
 
 def repair(_settings=None) -> int:
-    """The worker's job: give back places taken by requests that died half way, then promote."""
+    """The worker's job: recount activities whose counts a request dying half way left wrong, then
+    promote into any place that came back."""
     repaired = seats.repair()
-    for activity in Activity.objects(pk__in=list(repaired)):
+    for activity in Activity.objects(pk__in=repaired):
         settle(activity)
     return len(repaired)

@@ -41,36 +41,34 @@ def register(ctx: Context, activity_id: str, member_id: str | None) -> Registrat
             raise in_state("member_id", f"the member is already registered ({existing.status})", "Registered.")
         if existing.status == "removed" and by == "member":
             raise in_state("member_id", "the organiser removed this registration; ask the organiser", "Removed.")
-    registration_id = existing.pk if existing else ObjectId()
-    status, taken = "confirmed", seats.take(activity.pk, registration_id, {"status": "published", **seats.NEW_PLACE},
-                                            confirmed=1, ticket=True)
-    if taken is None:
-        status, taken = "waitlisted", seats.take(activity.pk, registration_id, {"status": "published"}, waiting=1,
-                                                 ticket=True)
-    if taken is None:
+    status, counts = "confirmed", seats.take(activity.pk, {"status": "published", **seats.NEW_PLACE}, confirmed=1,
+                                             ticket=True)
+    if counts is None:
+        status, counts = "waitlisted", seats.take(activity.pk, {"status": "published"}, waiting=1, ticket=True)
+    if counts is None:
         raise in_state("activity_id", "the activity does not take registrations now")
-    op, counts = taken
+    taken = {"confirmed": 1} if status == "confirmed" else {"waiting": 1}
     event = REGISTRATION_CONFIRMED if status == "confirmed" else REGISTRATION_WAITLISTED
     fields = {"status": status, "ticket": counts["tickets"], "registered_at": utcnow(), "registered_by": ctx.who.sub,
               "org_path": list(member.org_path), "cancelled_at": None, "cancelled_by": None, "promoted_at": None}
     try:
         if existing is not None:
             if not versioned.write(existing, [(event, lambda r: registration_data(r, activity, by))],
-                                   conditions={"status": existing.status}, sets=fields, push__ops=op):
+                                   conditions={"status": existing.status}, sets=fields):
                 raise Conflict("the registration changed meanwhile; read it again")
             registration = existing
         else:
-            registration = Registration(id=registration_id, activity_id=activity.pk, member_id=str(member.pk),
-                                        ops=[op], **fields)
+            registration = Registration(id=ObjectId(), activity_id=activity.pk, member_id=str(member.pk), **fields)
             registration.record(event, registration_data(registration, activity, by))
             registration.save(force_insert=True)
     except (NotUniqueError, DuplicateKeyError) as exc:
-        seats.undo(activity.pk, op)
+        seats.give_back(activity.pk, **taken)
+        places.settle(activity)
         raise in_state("member_id", "the member is already registered", "Registered.") from exc
     except BaseException:
-        seats.undo(activity.pk, op)
+        seats.give_back(activity.pk, **taken)
+        places.settle(activity)
         raise
-    seats.done(activity.pk, op)
     if status == "waitlisted" and places.settle(activity):
         registration.reload()  # a place was free after all (the waitlist moved meanwhile)
     return registration
@@ -99,18 +97,15 @@ def cancel(ctx: Context, registration_id: str) -> Registration:
     refuse_unless(domain.check_cancellation, registration.status, activity.status, activities.schedule(activity),
                   utcnow(), by_staff)
     was = registration.status
-    taken = seats.take(activity.pk, registration.pk, {}, confirmed=-1 if was == "confirmed" else 0,
-                       waiting=-1 if was == "waitlisted" else 0)
-    if taken is None:
+    given = {"confirmed": -1} if was == "confirmed" else {"waiting": -1}
+    if seats.take(activity.pk, {}, **given) is None:
         raise NotFound("activity not found")
-    op, _ = taken
     sets = {"status": "removed" if by_staff else "cancelled", "cancelled_at": utcnow(), "cancelled_by": ctx.who.sub}
     by = "staff" if by_staff else "member"
     if not versioned.write(registration, [(REGISTRATION_CANCELLED, lambda r: registration_data(r, activity, by))],
-                           conditions={"status": was}, sets=sets, push__ops=op):
-        seats.undo(activity.pk, op)
+                           conditions={"status": was}, sets=sets):
+        seats.give_back(activity.pk, **given)
         raise Conflict("the registration changed meanwhile; read it again")
-    seats.done(activity.pk, op)
     places.settle(activity)
     return registration
 

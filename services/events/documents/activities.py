@@ -5,9 +5,6 @@ from bson import ObjectId
 from mongoengine import (
     BooleanField,
     DateTimeField,
-    DictField,
-    EmbeddedDocument,
-    EmbeddedDocumentField,
     FloatField,
     IntField,
     ListField,
@@ -19,15 +16,6 @@ from shared.events.outbox import OutboxDocument
 
 from ..domain import ACTIVITY_KINDS, ACTIVITY_STATUSES, REGISTRATION_STATUSES
 from .views import ALIAS
-
-
-class PendingCount(EmbeddedDocument):
-    """A change to an activity's counters whose registration write may not have happened yet: the
-    registration names the same ``op`` once it has; the worker undoes counts whose op never landed."""
-    op = StringField(required=True)
-    registration_id = ObjectIdField(required=True)
-    delta = DictField(required=True)  # {"confirmed": 1, "waiting": -1}
-    at = DateTimeField(required=True)
 
 
 class Activity(OutboxDocument):
@@ -54,7 +42,8 @@ class Activity(OutboxDocument):
     free = IntField()  # capacity - confirmed (below 0 after a capacity cut); None: no limit
     waiting = IntField(default=0)
     tickets = IntField(default=0)  # the last ticket handed out: first come, first served
-    pending = ListField(EmbeddedDocumentField(PendingCount))
+    changes = IntField(default=0)  # every change of the counts (guards a recount)
+    changed_at = DateTimeField()
     checkin_secret = StringField(required=True)  # base32, for the rotating code shown at the venue
     no_shows = IntField()
     created_by = StringField()
@@ -63,7 +52,7 @@ class Activity(OutboxDocument):
     version = IntField(default=1)
 
     meta = {"db_alias": ALIAS, "collection": "activities",
-            "indexes": ["org_path", ("audience_org_id", "status"), "pending.at"]}
+            "indexes": ["org_path", ("audience_org_id", "status"), "changed_at"]}
 
 
 class Registration(OutboxDocument):
@@ -73,7 +62,6 @@ class Registration(OutboxDocument):
     org_path = ListField(StringField())  # the member's path when it registered (staff scope)
     status = StringField(required=True, choices=REGISTRATION_STATUSES)
     ticket = IntField(required=True)
-    ops = ListField(StringField())  # the counter changes this registration took part in (see PendingCount)
     registered_at = DateTimeField(required=True)
     registered_by = StringField()
     promoted_at = DateTimeField()
