@@ -239,7 +239,7 @@ def test_a_crash_between_the_count_and_the_registration_costs_no_place(ev, orgs,
 
     staff = bearer("admin", orgs["a"])
     activity = published(ev, staff, orgs["a"], capacity=1)["id"]
-    taken = seats.take(ObjectId(activity), {"status": "published", **seats.NEW_PLACE}, confirmed=1,
+    taken = seats.take(Activity.objects(pk=activity).first(), {"status": "published", **seats.NEW_PLACE}, confirmed=1,
                        ticket=True)  # ... and the process dies here, before its registration is written
     assert taken is not None
     late = member_view([orgs["fed"], orgs["a"]])

@@ -59,9 +59,18 @@ def staff_org(ctx: Context, org_id: str, field: str = "org_id") -> OrgView:
     return view
 
 
+def me(ctx: Context) -> MemberView | None:
+    """The caller's own member view (a member token), read once per context."""
+    if not ctx.who.has("member"):
+        return None
+    if "me" not in ctx.cache:
+        ctx.cache["me"] = MemberView.objects(pk=ctx.who.sub).first()
+    return ctx.cache["me"]
+
+
 def member(ctx: Context, member_id: str, field: str = "member_id") -> MemberView:
     """A member the caller may act for: the member itself, or staff of its branch or above."""
-    view = MemberView.objects(pk=member_id).first()
+    view = me(ctx) if ctx.who.acts_as_member(member_id) else MemberView.objects(pk=member_id).first()
     if view is None or not (ctx.who.acts_as_member(member_id) or sees(ctx, view.org_path)):
         raise NotFound("member not found", {field: ["No such member."]})
     return view

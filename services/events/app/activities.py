@@ -49,7 +49,7 @@ def visible(ctx: Context, activity: Activity) -> bool:
         return (activity.audience_org_id in access.own_path(ctx)
                 or access.sees(ctx, access.org_path(ctx, activity.audience_org_id)))
     if ctx.who.has("member") and activity.status != "draft":
-        member = MemberView.objects(pk=ctx.who.sub).first()
+        member = access.me(ctx)
         return member is not None and domain.outside_audience(eligible(member), audience(activity)) is None
     return False
 
@@ -102,7 +102,7 @@ def listing(ctx: Context, status: str | None) -> Found:
     if access.is_staff(ctx):
         rows = Activity.objects if ctx.who.org is None else Activity.objects(org_path=ctx.who.org)
         return Found(rows.filter(status=status) if status else rows, None)
-    member = MemberView.objects(pk=ctx.who.sub).first() if ctx.who.has("member") else None
+    member = access.me(ctx)
     if member is None:
         return Found(Activity.objects(pk=None), None)
     statuses = [status] if status and status != "draft" else [s for s in domain.ACTIVITY_STATUSES if s != "draft"]

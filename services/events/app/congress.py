@@ -31,9 +31,7 @@ from .context import Context
 
 def caller_member(ctx: Context) -> MemberView | None:
     """The member a member token stands for (None for staff tokens or an unknown member)."""
-    if not ctx.who.has("member"):
-        return None
-    return MemberView.objects(pk=ctx.who.sub).first()
+    return access.me(ctx)
 
 
 def visible(ctx: Context, obj) -> bool:

@@ -14,6 +14,7 @@ class Context:
     settings: Settings
     request_id: str | None = None
     paths: dict[str, list[str] | None] = field(default_factory=dict)  # organisation paths read for this context
+    cache: dict = field(default_factory=dict)  # what one request reads more than once (the caller's member view)
 
 
 @dataclass

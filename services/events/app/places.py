@@ -20,7 +20,7 @@ def settle(activity: Activity) -> int:
         first = Registration.objects(activity_id=activity.pk, status="waitlisted").order_by("ticket").first()
         if first is None:
             return promoted
-        if seats.take(activity.pk, {"status": {"$in": list(PROMOTES_WHILE)}, **seats.PROMOTION},
+        if seats.take(activity, {"status": {"$in": list(PROMOTES_WHILE)}, **seats.PROMOTION},
                       confirmed=1, waiting=-1) is None:
             return promoted
         written = versioned.write(first, [(REGISTRATION_PROMOTED, lambda r: registration_data(r, activity, "waitlist"))],

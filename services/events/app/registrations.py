@@ -41,10 +41,10 @@ def register(ctx: Context, activity_id: str, member_id: str | None) -> Registrat
             raise in_state("member_id", f"the member is already registered ({existing.status})", "Registered.")
         if existing.status == "removed" and by == "member":
             raise in_state("member_id", "the organiser removed this registration; ask the organiser", "Removed.")
-    status, counts = "confirmed", seats.take(activity.pk, {"status": "published", **seats.NEW_PLACE}, confirmed=1,
+    status, counts = "confirmed", seats.take(activity, {"status": "published", **seats.NEW_PLACE}, confirmed=1,
                                              ticket=True)
     if counts is None:
-        status, counts = "waitlisted", seats.take(activity.pk, {"status": "published"}, waiting=1, ticket=True)
+        status, counts = "waitlisted", seats.take(activity, {"status": "published"}, waiting=1, ticket=True)
     if counts is None:
         raise in_state("activity_id", "the activity does not take registrations now")
     taken = {"confirmed": 1} if status == "confirmed" else {"waiting": 1}
@@ -98,7 +98,7 @@ def cancel(ctx: Context, registration_id: str) -> Registration:
                   utcnow(), by_staff)
     was = registration.status
     given = {"confirmed": -1} if was == "confirmed" else {"waiting": -1}
-    if seats.take(activity.pk, {}, **given) is None:
+    if seats.take(activity, {}, **given) is None:
         raise NotFound("activity not found")
     sets = {"status": "removed" if by_staff else "cancelled", "cancelled_at": utcnow(), "cancelled_by": ctx.who.sub}
     by = "staff" if by_staff else "member"

@@ -36,23 +36,22 @@ def _delta(capacity, confirmed: int, waiting: int) -> dict:
     return {key: value for key, value in delta.items() if value}
 
 
-def take(activity_id: ObjectId, conditions: dict, confirmed: int = 0, waiting: int = 0,
-         ticket: bool = False) -> dict | None:
-    """Change the counts if ``conditions`` hold; returns the activity after (its ``tickets`` is the
-    ticket handed out when ``ticket``), or None."""
-    for _ in range(3):  # again only if the capacity changed under us (the delta depends on it)
-        current = _collection().find_one({"_id": activity_id}, {"capacity": 1})
-        if current is None:
-            return None
-        capacity = current.get("capacity")
+def take(activity, conditions: dict, confirmed: int = 0, waiting: int = 0, ticket: bool = False) -> dict | None:
+    """Change the counts of ``activity`` (as read: its capacity decides whether ``free`` counts) if
+    ``conditions`` hold; returns the activity after (its ``tickets`` is the ticket handed out when
+    ``ticket``), or None."""
+    activity_id, capacity = activity.pk, activity.capacity
+    for _ in range(3):  # again only if the capacity changed since it was read (the delta depends on it)
         inc = {**_delta(capacity, confirmed, waiting), "changes": 1, **({"tickets": 1} if ticket else {})}
         after = _collection().find_one_and_update(
             {"_id": activity_id, "capacity": capacity, **conditions},
             {"$inc": inc, "$set": {"changed_at": utcnow()}}, return_document=ReturnDocument.AFTER)
         if after is not None:
             return after
-        if (_collection().find_one({"_id": activity_id}, {"capacity": 1}) or {}).get("capacity") == capacity:
+        current = _collection().find_one({"_id": activity_id}, {"capacity": 1})
+        if current is None or current.get("capacity") == capacity:
             return None
+        capacity = current.get("capacity")
     return None
 
 

@@ -8,7 +8,7 @@ from shared import versioned
 from shared.errors import NotFound, in_state
 from shared.events.envelope import utcnow
 
-from ..documents import MemberView, Suggestion
+from ..documents import Suggestion
 from ..published.activities import SUGGESTION_REVIEWED, suggestion_reviewed
 from . import access
 from .context import Context, Found
@@ -16,7 +16,7 @@ from .context import Context, Found
 
 def submit(ctx: Context, title: str, content: str) -> Suggestion:
     """A member's own suggestion (member token)."""
-    member = MemberView.objects(pk=ctx.who.sub).first() if ctx.who.has("member") else None
+    member = access.me(ctx)
     if member is None:
         raise NotFound("member not found", {"member_id": ["Suggestions are a member's own."]})
     if member.status != "active":
