@@ -26,6 +26,18 @@ def notify(settings_for):
 
 
 @pytest.fixture
+def events_app(settings_for):
+    from services.events import create_app
+
+    return create_app(settings_for("events"))
+
+
+@pytest.fixture
+def ev(events_app):
+    return events_app.test_client()
+
+
+@pytest.fixture
 def workers(settings_for):
     """Start service workers in-process (real Kafka, real database) on demand."""
     started = []

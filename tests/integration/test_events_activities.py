@@ -12,18 +12,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def events_app(settings_for):
-    from services.events import create_app
-
-    return create_app(settings_for("events"))
-
-
-@pytest.fixture
-def ev(events_app):
-    return events_app.test_client()
-
-
-@pytest.fixture
 def orgs(events_app):
     return org_views()
 

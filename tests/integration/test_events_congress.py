@@ -14,18 +14,6 @@ pytestmark = pytest.mark.integration
 DELEGATES = 10
 
 
-@pytest.fixture
-def events_app(settings_for):
-    from services.events import create_app
-
-    return create_app(settings_for("events"))
-
-
-@pytest.fixture
-def ev(events_app):
-    return events_app.test_client()
-
-
 def events_of(document_name: str, pk) -> list:
     """(type, data) of the events a congress document has published or is about to (the outbox)."""
     from services.events.documents import congress as documents

@@ -15,7 +15,7 @@ from tests.integration.test_events_congress import DELEGATES, check_in, ok, vote
 
 pytestmark = pytest.mark.integration
 
-events_app, ev, cg = base.events_app, base.ev, base.cg  # the same fixtures
+cg = base.cg  # the same union, congress and delegates
 
 BALLOT_KEYS = {"_id", "session_id", "term_id", "congress_id", "org_id", "org_path", "kind", "title", "candidates",
                "status", "delegates", "voters", "tally", "cast", "result", "created_by", "created_at", "opened_at",
