@@ -1,93 +1,17 @@
-"""Who may see what. Scope comes from the service's own read models (kept from gonghui.members.v1):
-the organisation paths copied onto stored objects are rewritten by the worker when a subtree moves.
-Anything missing or out of scope is 404."""
+"""Who may see what: the scope every read-model service shares (``shared.readscope``), under the names
+the use cases call."""
 from __future__ import annotations
 
-from bson import ObjectId
-
-from shared.errors import Forbidden, NotFound, Unauthenticated
-from shared.scope import require_role
-
-from ..documents import MemberView, OrgView
-from .context import Context
-
-
-def check_caller(ctx: Context) -> None:
-    """A token bound to an organisation that has been closed acts for nobody."""
-    if ctx.who.org is not None:
-        view = OrgView.objects(pk=ctx.who.org).only("status").first()
-        if view is not None and view.status != "active":
-            raise Unauthenticated("the organisation this token is bound to is closed")
-
-
-def is_staff(ctx: Context) -> bool:
-    return ctx.who.has("admin") or ctx.who.has("operator")
-
-
-def require_staff(ctx: Context) -> None:
-    require_role(ctx.who, "operator", "admin")
-
-
-def sees(ctx: Context, path) -> bool:
-    """Staff see what lies at or below their organisation; an operator bound to none sees everything."""
-    if ctx.who.has("operator") and ctx.who.org is None:
-        return True
-    return is_staff(ctx) and ctx.who.org is not None and ctx.who.org in (path or ())
-
-
-def org_path(ctx: Context, org_id: str) -> list[str] | None:
-    """The current path of an organisation, read once per context (None: unknown here)."""
-    if org_id not in ctx.paths:
-        view = OrgView.objects(pk=org_id).only("path").first()
-        ctx.paths[org_id] = list(view.path) if view else None
-    return ctx.paths[org_id]
-
-
-def own_path(ctx: Context) -> list[str]:
-    """The path of the caller's own organisation (empty when unknown or bound to none)."""
-    return org_path(ctx, ctx.who.org) or [] if ctx.who.org else []
-
-
-def staff_org(ctx: Context, org_id: str, field: str = "org_id") -> OrgView:
-    """An active organisation at or below the caller's: staff act for it."""
-    require_staff(ctx)
-    view = OrgView.objects(pk=org_id).first()
-    if view is None or not sees(ctx, view.path):
-        raise NotFound("organisation not found", {field: ["No such organisation."]})
-    if view.status != "active":
-        raise NotFound("organisation not found", {field: ["The organisation is closed."]})
-    return view
-
-
-def me(ctx: Context) -> MemberView | None:
-    """The caller's own member view (a member token), read once per context."""
-    if not ctx.who.has("member"):
-        return None
-    if "me" not in ctx.cache:
-        ctx.cache["me"] = MemberView.objects(pk=ctx.who.sub).first()
-    return ctx.cache["me"]
-
-
-def member(ctx: Context, member_id: str, field: str = "member_id") -> MemberView:
-    """A member the caller may act for: the member itself, or staff of its branch or above."""
-    view = me(ctx) if ctx.who.acts_as_member(member_id) else MemberView.objects(pk=member_id).first()
-    if view is None or not (ctx.who.acts_as_member(member_id) or sees(ctx, view.org_path)):
-        raise NotFound("member not found", {field: ["No such member."]})
-    return view
-
-
-def acting_member(ctx: Context, member_id: str | None) -> MemberView:
-    """The member a request is for: the caller itself (member token) or one of staff's scope."""
-    if member_id is None:
-        if not ctx.who.has("member"):
-            raise NotFound("member not found", {"member_id": ["Staff name the member."]})
-        member_id = ctx.who.sub
-    elif not ctx.who.acts_as_member(member_id) and not is_staff(ctx):
-        raise Forbidden("a member acts only for itself")
-    return member(ctx, member_id)
-
-
-def object_id(value: str, what: str) -> ObjectId:
-    if not ObjectId.is_valid(value):
-        raise NotFound(f"{what} not found")
-    return ObjectId(value)
+from shared.readscope import (  # noqa: F401 (the use cases' names)
+    acting_member,
+    check_caller,
+    is_staff,
+    me,
+    member,
+    object_id,
+    org_path,
+    own_path,
+    require_staff,
+    sees,
+    staff_org,
+)

@@ -2,34 +2,20 @@
 and scope are decided from them, never by a call to the members service."""
 from __future__ import annotations
 
-from mongoengine import BooleanField, Document, IntField, ListField, StringField
+from mongoengine import ListField, StringField
+
+from shared.readmodels import MemberViewBase, OrgViewBase
 
 ALIAS = "events"
 
 
-class MemberView(Document):
+class MemberView(MemberViewBase):
     """A member, for eligibility for activities and the workers' congress."""
 
-    id = StringField(primary_key=True)
-    org_path = ListField(StringField())
-    status = StringField()
-    gender = StringField()
-    employment_type = StringField()
-    kept = BooleanField()
     honours = ListField(StringField())  # activities may be open to honoured members only
-    version = IntField()
 
     meta = {"db_alias": ALIAS, "collection": "member_views", "indexes": ["org_path"]}
 
 
-class OrgView(Document):
-    """An organisation: its current path (for scope) and status (a closed one organises nothing)."""
-
-    id = StringField(primary_key=True)
-    name = StringField()
-    kind = StringField()
-    path = ListField(StringField())
-    status = StringField()
-    version = IntField()
-
+class OrgView(OrgViewBase):
     meta = {"db_alias": ALIAS, "collection": "org_views", "indexes": ["path"]}
