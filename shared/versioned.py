@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
+from .db import is_duplicate_key
 from .errors import Conflict
 
 T = TypeVar("T")
@@ -40,3 +41,15 @@ def retried(attempt: Callable[[], T | None], what: str, attempts: int = 5) -> T:
         if result is not None:
             return result
     raise Conflict(f"the {what} kept changing; read it again and retry")
+
+
+def insert(obj, refusal: Callable[[], Exception]):
+    """Insert a new document (with the events it recorded); when a unique index refuses it, raise
+    ``refusal()`` instead (the request names something that exists already)."""
+    try:
+        obj.save(force_insert=True)
+    except Exception as exc:
+        if is_duplicate_key(exc):
+            raise refusal() from exc
+        raise
+    return obj

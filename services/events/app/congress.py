@@ -13,7 +13,6 @@ from datetime import date
 from bson import ObjectId
 
 from shared import versioned
-from shared.db import is_duplicate_key
 from shared.errors import NotFound, in_state, refuse_unless
 from shared.events.envelope import isoformat, utcnow
 from shared.scope import get_visible
@@ -78,12 +77,7 @@ def create_congress(ctx: Context, org_id: str, kind: str, name: str) -> Congress
     refuse_unless(rules.check_congress_org, org.kind, org.status)
     congress = Congress(id=ObjectId(), org_id=str(org.pk), org_path=list(org.path), kind=kind, name=name,
                         created_by=ctx.who.sub, created_at=utcnow())
-    try:
-        congress.save(force_insert=True)
-    except Exception as exc:
-        if is_duplicate_key(exc):
-            raise in_state("org_id", "this union already has a congress") from exc
-        raise
+    versioned.insert(congress, lambda: in_state("org_id", "this union already has a congress"))
     return congress
 
 
@@ -113,12 +107,7 @@ def create_term(ctx: Context, congress_id: str, number: int, starts_on: date, en
     refuse_unless(rules.check_term, starts_on, ends_on)
     term = Term(id=ObjectId(), congress_id=congress.pk, org_id=congress.org_id, org_path=list(congress.org_path),
                 number=number, starts_on=starts_on, ends_on=ends_on, created_at=utcnow())
-    try:
-        term.save(force_insert=True)
-    except Exception as exc:
-        if is_duplicate_key(exc):
-            raise in_state("number", f"the congress already has a term {number}") from exc
-        raise
+    versioned.insert(term, lambda: in_state("number", f"the congress already has a term {number}"))
     return term
 
 
@@ -156,12 +145,7 @@ def call_session(ctx: Context, term_id: str, number: int, held_on: date, venue: 
                               org_path=list(term.org_path), number=number, held_on=held_on, venue=venue,
                               agenda=agenda, called_by=ctx.who.sub, called_at=utcnow())
     session.record(SESSION_CALLED, session_called(session, term, congress))
-    try:
-        session.save(force_insert=True)
-    except Exception as exc:
-        if is_duplicate_key(exc):
-            raise in_state("number", f"the term already has a session {number}") from exc
-        raise
+    versioned.insert(session, lambda: in_state("number", f"the term already has a session {number}"))
     return session
 
 

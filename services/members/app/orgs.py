@@ -49,13 +49,7 @@ def create(ctx: Context, name: str, kind: str, parent_id: str | None, credit_cod
                        credit_code=credit_code, headcount=headcount)
     org.path = domain.org_path(list(parent.path) if parent else None, str(org.pk))
     org.record(ORGANISATION_CREATED, organisation_created(org))
-    try:
-        org.save(force_insert=True)
-    except Exception as exc:
-        if is_duplicate_key(exc):
-            raise _employer_taken() from exc
-        raise
-    return org
+    return versioned.insert(org, _employer_taken)
 
 
 def update(ctx: Context, org_id: str, changes: dict) -> Organisation:
