@@ -1,7 +1,7 @@
 """Activities (活动): create, change, run through their lifecycle; results of competitions."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -21,8 +21,15 @@ blp = Blueprint("activities", __name__, url_prefix="/api/v1/activities", descrip
 OBJECT_ID = r"^[0-9a-f]{24}$"
 
 
+# this century, whatever the offset (the documented pattern says the same to clients and fuzzers)
+EARLIEST, LATEST = datetime(1999, 12, 31, tzinfo=timezone.utc), datetime(2100, 1, 2, tzinfo=timezone.utc)
+
+
 def _moment(**kwargs):
-    return fields.AwareDateTime(default_timezone=timezone.utc, **kwargs)
+    """A moment in ISO 8601 with an offset (a time without one is UTC), in the years 2000 to 2099."""
+    metadata = {"pattern": "^20[0-9]{2}-", **kwargs.pop("metadata", {})}
+    return fields.AwareDateTime(default_timezone=timezone.utc, validate=validate.Range(EARLIEST, LATEST),
+                                metadata=metadata, **kwargs)
 
 
 class AudienceSchema(Schema):
