@@ -1,4 +1,5 @@
-"""welfare service: hardship assistance and services (帮扶与服务)."""
+"""welfare service: hardship assistance and services (帮扶与服务): union funds, assistance applications and
+the hardship registry."""
 from __future__ import annotations
 
 from shared.config import Settings
@@ -8,6 +9,8 @@ SERVICE = "welfare"
 
 
 def create_app(settings: Settings | None = None):
+    from .api import applications, funds, hardship, policies
     from .documents import ALL
 
-    return create_service_app(SERVICE, ALL, [], settings)
+    blueprints = [funds.blp, applications.blp, hardship.blp, policies.blp]
+    return create_service_app(SERVICE, ALL, blueprints, settings)

@@ -1,59 +1,10 @@
-"""Events the welfare service consumes, each read through its own minimal schema."""
+"""Events the welfare service consumes, each read through its own minimal schema (``shared.readmodels``)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from shared import readmodels
 
-from shared.events.consumer import Batched
-from shared.events.envelope import CloudEvent
-from shared.events.projection import rewrite_paths, upsert_if_newer, upsert_many_if_newer
-
-from .documents import MemberView
+from .documents import PATH_COPIES, MemberView, OrgView
 
 MEMBERS_TOPIC = "gonghui.members.v1"
 
-
-class MemberChanged(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    member_id = fields.String(required=True)
-    org_path = fields.List(fields.String(), required=True)
-    status = fields.String(required=True)
-    gender = fields.String(required=True)
-    employment_type = fields.String(required=True)
-    kept = fields.Boolean(load_default=False)
-    version = fields.Integer(required=True)
-
-
-_MEMBER_CHANGED = MemberChanged()  # built once, not per event
-
-
-class OrganisationMoved(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    old_path = fields.List(fields.String(), required=True)
-    path = fields.List(fields.String(), required=True)
-
-
-_ORGANISATION_MOVED = OrganisationMoved()  # built once, not per event
-
-
-def _member_view(event: CloudEvent) -> tuple[str, int, dict]:
-    data = _MEMBER_CHANGED.load(event.data)
-    return data.pop("member_id"), data.pop("version"), data
-
-
-on_member_changed = Batched(
-    one=lambda event: upsert_if_newer(MemberView, *_member_view(event)),
-    many=lambda events: upsert_many_if_newer(MemberView, [_member_view(e) for e in events]))
-
-
-def on_organisation_moved(event: CloudEvent) -> None:
-    data = _ORGANISATION_MOVED.load(event.data)
-    rewrite_paths(MemberView, "org_path", data["old_path"], data["path"])
-
-
-MEMBER_EVENTS = ("applied", "application_rejected", "joined", "updated", "status_changed", "left")
-HANDLERS = {**{f"gonghui.members.member.{name}": on_member_changed for name in MEMBER_EVENTS},
-            "gonghui.members.organisation.moved": on_organisation_moved}
+HANDLERS = {**readmodels.member_handlers(MemberView), **readmodels.organisation_handlers(OrgView, PATH_COPIES)}

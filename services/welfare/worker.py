@@ -1,14 +1,23 @@
-"""welfare worker: keeps the member read model from gonghui.members.v1."""
+"""welfare worker: keeps the member and organisation read models from gonghui.members.v1, relays the
+outbox to gonghui.welfare.v1, recounts budgets that a request dying half way left wrong, and closes
+public notices that have run their days."""
 from __future__ import annotations
 
 from shared.worker import WorkerSpec, main
 
+from .app.hardship import close_notices
+from .app.ledger import repair
 from .consumed import HANDLERS, MEMBERS_TOPIC
-from .documents import ALL
+from .documents import ALL, OUTBOX_DOCUMENTS
 from .published import SOURCE, TOPIC
 
-SPEC = WorkerSpec(source=SOURCE, publishes=TOPIC, outbox_documents=[], consumes=[MEMBERS_TOPIC],
-                  handlers=HANDLERS, indexed_documents=ALL)
+
+def repair_budgets(_settings=None) -> int:
+    return len(repair())
+
+
+SPEC = WorkerSpec(source=SOURCE, publishes=TOPIC, outbox_documents=OUTBOX_DOCUMENTS, consumes=[MEMBERS_TOPIC],
+                  handlers=HANDLERS, indexed_documents=ALL, periodic=[(60.0, repair_budgets), (60.0, close_notices)])
 
 if __name__ == "__main__":
     main("welfare", SPEC)

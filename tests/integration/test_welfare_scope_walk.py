@@ -1,0 +1,147 @@
+"""Every welfare route, called by staff of another branch with branch A's objects: all 404, lists without
+them; and a member token does what a member does (its own applications and file, objections to others'
+files) and nothing else."""
+from __future__ import annotations
+
+import pytest
+
+from shared.events.envelope import utcnow
+from tests.integration import welfare_seed as seed
+
+pytestmark = pytest.mark.integration
+
+welfare_app, wf = seed.welfare_app, seed.wf
+
+YEAR = utcnow().year
+BODIES = {  # a valid body for each route that names an object, so that scope (not validation) decides
+    ("GET", "/api/v1/budgets/<budget_id>"): None,
+    ("POST", "/api/v1/ledger"): {"budget_id": "{budget_id}", "kind": "contribution", "amount_fen": 100},
+    ("GET", "/api/v1/ledger/<entry_id>"): None,
+    ("POST", "/api/v1/ledger/<entry_id>/reverse"): {"note": "x"},
+    ("GET", "/api/v1/funds/report"): None,
+    ("GET", "/api/v1/funds/export"): None,
+    ("GET", "/api/v1/applications/<application_id>"): None,
+    ("POST", "/api/v1/applications/<application_id>/review"): {},
+    ("POST", "/api/v1/applications/<application_id>/approve"): {},
+    ("POST", "/api/v1/applications/<application_id>/reject"): {"reason": "x"},
+    ("POST", "/api/v1/applications/<application_id>/disburse"): {"payment_reference": "P"},
+    ("GET", "/api/v1/hardship-files/<file_id>"): None,
+    ("GET", "/api/v1/hardship-files/<file_id>/details"): None,
+    ("GET", "/api/v1/hardship-files/<file_id>/details-reads"): None,
+    ("POST", "/api/v1/hardship-files/<file_id>/visit"): {"visited_by": "x", "visited_on": "2026-01-01",
+                                                          "findings": "x"},
+    ("POST", "/api/v1/hardship-files/<file_id>/notice"): None,
+    ("POST", "/api/v1/hardship-files/<file_id>/notice/close"): None,
+    ("POST", "/api/v1/hardship-files/<file_id>/objections"): {"text": "x"},
+    ("GET", "/api/v1/hardship-files/<file_id>/objections"): None,
+    ("POST", "/api/v1/hardship-files/<file_id>/approve"): {},
+    ("POST", "/api/v1/hardship-files/<file_id>/reject"): {"reason": "x"},
+    ("POST", "/api/v1/hardship-files/<file_id>/recheck"): {"outcome": "close"},
+    ("GET", "/api/v1/objections/<objection_id>"): None,
+    ("POST", "/api/v1/objections/<objection_id>/resolve"): {"upheld": False, "resolution": "x"},
+    ("GET", "/api/v1/policies/<org_id>"): None,
+    ("PUT", "/api/v1/policies/<org_id>"): {"branch_limit_fen": 1, "notice_days": 1},
+}
+QUERIES = {("GET", "/api/v1/funds/report"): f"?org_id={{a}}&year={YEAR}",
+           ("GET", "/api/v1/funds/export"): f"?org_id={{a}}&year={YEAR}"}
+LISTS = {("GET", "/api/v1/budgets"), ("GET", "/api/v1/ledger"), ("GET", "/api/v1/applications"),
+         ("GET", "/api/v1/hardship-files")}
+CREATES = {("POST", "/api/v1/budgets"): {"org_id": "{a}", "year": YEAR, "category": "training", "budget_fen": 1},
+           ("POST", "/api/v1/applications"): {"member_id": "{member_id}", "kind": "medical_aid", "amount_fen": 1,
+                                              "reason": "x"},
+           ("POST", "/api/v1/hardship-files"): {"member_id": "{member_id}", "category": "deep",
+                                                "details": seed.DETAILS}}
+
+
+def _fill(value, ids):
+    if isinstance(value, str):
+        return value.format(**ids) if "{" in value else value
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    return value
+
+
+@pytest.fixture
+def branch_a(wf, bearer):
+    orgs = seed.org_views(("fed", "a", "b"))
+    staff = bearer("admin", orgs["a"])
+    member = seed.member_view([orgs["fed"], orgs["a"]])
+    neighbour = seed.member_view([orgs["fed"], orgs["a"]])
+    budget = seed.budget(wf, staff, orgs["a"], 1_000_000)["id"]
+    entry = wf.post("/api/v1/ledger", json={"budget_id": budget, "kind": "commitment", "amount_fen": 10},
+                    headers=staff).json["id"]
+    application = seed.apply(wf, staff, member)["id"]
+    f = seed.file_on_notice(wf, staff, member)["id"]
+    objection = wf.post(f"/api/v1/hardship-files/{f}/objections", json={"text": "x"},
+                        headers=bearer("member", orgs["a"], sub=neighbour)).json["id"]
+    return {**orgs, "staff": staff, "member_id": member, "budget_id": budget, "entry_id": entry,
+            "application_id": application, "file_id": f, "objection_id": objection, "org_id": orgs["a"]}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and not rule.rule.endswith("openapi.json"):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule
+
+
+def _call(wf, method, rule, ids, headers):
+    url = rule.rule
+    for arg in rule.arguments:
+        url = url.replace(f"<{arg}>", ids[arg])
+    key = (method, rule.rule)
+    url += _fill(QUERIES.get(key, ""), ids)
+    body = _fill(BODIES.get(key, CREATES.get(key)), ids)
+    return wf.open(url, method=method, json=body, headers=headers)
+
+
+def test_every_route_hides_branch_a_from_staff_of_branch_b(welfare_app, wf, bearer, branch_a):
+    staff_b = bearer("admin", branch_a["b"])
+    walked = set()
+    for method, rule in _routes(welfare_app):
+        key = (method, rule.rule)
+        walked.add(key)
+        response = _call(wf, method, rule, branch_a, staff_b)
+        if key in LISTS:
+            assert response.status_code == 200 and response.json["items"] == [], key
+        else:
+            assert key in BODIES or key in CREATES, f"{key} is not walked: add it to BODIES"
+            assert response.status_code == 404, (key, response.status_code, response.json)
+            assert response.json["error"]["code"] == "not_found"
+    assert walked == set(BODIES) | LISTS | set(CREATES)
+    shown = wf.get(f"/api/v1/applications/{branch_a['application_id']}", headers=branch_a["staff"]).json
+    assert shown["status"] == "submitted"  # nothing changed
+    assert wf.get(f"/api/v1/hardship-files/{branch_a['file_id']}", headers=branch_a["staff"]).json["status"] == \
+        "in_notice"
+    assert wf.get(f"/api/v1/budgets/{branch_a['budget_id']}", headers=branch_a["staff"]).json["remaining_fen"] == \
+        1_000_000 - 10
+
+
+def test_a_member_does_what_a_member_does_and_nothing_else(welfare_app, wf, bearer, branch_a):
+    me = bearer("member", branch_a["a"], sub=branch_a["member_id"])
+    allowed = {("GET", "/api/v1/applications"), ("GET", "/api/v1/applications/<application_id>"),
+               ("POST", "/api/v1/applications"),  # its own (staff name the member: 403 for another)
+               ("GET", "/api/v1/hardship-files"), ("GET", "/api/v1/hardship-files/<file_id>"),
+               ("POST", "/api/v1/hardship-files"),  # its own: it has one already (409)
+               ("POST", "/api/v1/hardship-files/<file_id>/objections")}  # not to its own file (409)
+    for method, rule in _routes(welfare_app):
+        key = (method, rule.rule)
+        if key in allowed:
+            continue
+        response = _call(wf, method, rule, branch_a, me)
+        assert response.status_code in (403, 404), (key, response.status_code, response.json)
+    assert [a["id"] for a in wf.get("/api/v1/applications", headers=me).json["items"]] == [branch_a["application_id"]]
+    assert wf.get(f"/api/v1/applications/{branch_a['application_id']}", headers=me).status_code == 200
+    assert [f["id"] for f in wf.get("/api/v1/hardship-files", headers=me).json["items"]] == [branch_a["file_id"]]
+    assert wf.get(f"/api/v1/hardship-files/{branch_a['file_id']}", headers=me).status_code == 200
+    assert wf.post("/api/v1/hardship-files", json={"category": "deep", "details": seed.DETAILS},
+                   headers=me).status_code == 409
+    assert wf.post(f"/api/v1/hardship-files/{branch_a['file_id']}/objections", json={"text": "x"},
+                   headers=me).status_code == 409
+    made = wf.post("/api/v1/applications", json={"kind": "medical_aid", "amount_fen": 1, "reason": "x"}, headers=me)
+    assert made.status_code == 201 and made.json["member_id"] == branch_a["member_id"]
+    other = seed.member_view([branch_a["fed"], branch_a["a"]])
+    assert wf.post("/api/v1/applications", json={"member_id": other, "kind": "medical_aid", "amount_fen": 1,
+                                                  "reason": "x"}, headers=me).status_code == 403
