@@ -69,8 +69,10 @@ def register(ctx: Context, activity_id: str, member_id: str | None) -> Registrat
         seats.give_back(activity.pk, **taken)
         places.settle(activity)
         raise
+    # always, even when no place was free as it took its ticket: a cancellation may have freed one
+    # since, and looked for the first waiting before this registration was written
     if status == "waitlisted" and places.settle(activity):
-        registration.reload()  # a place was free after all (the waitlist moved meanwhile)
+        registration.reload()
     return registration
 
 
