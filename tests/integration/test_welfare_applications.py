@@ -139,9 +139,9 @@ def test_yearly_caps_per_kind_and_member_set_by_the_level_above(wf, branch):
 
     first = seed.reviewed(wf, branch["staff"], branch["member_id"], amount_fen=200_000)
     assert _post(wf, f"/api/v1/applications/{first['id']}/approve", branch["staff"]).status_code == 200
-    over = wf.post("/api/v1/applications", headers=branch["me"],
-                   json={"kind": "living_subsidy", "amount_fen": 100_001, "reason": "x"})
-    assert over.status_code == 409  # the first is still open (approved, not yet paid)
+    still_open = wf.post("/api/v1/applications", headers=branch["me"],
+                         json={"kind": "living_subsidy", "amount_fen": 50_000, "reason": "x"})
+    assert still_open.status_code == 409  # the first is still open (approved, not yet paid)
     assert _post(wf, f"/api/v1/applications/{first['id']}/disburse", branch["staff"],
                  {"payment_reference": "P1"}).status_code == 200
     over = wf.post("/api/v1/applications", headers=branch["me"],
@@ -197,3 +197,28 @@ def test_a_rejection_winning_over_an_approval_releases_the_commitment(wf, branch
     assert kinds == ["commitment", "reversal"]
     budget = wf.get(f"/api/v1/budgets?org_id={branch['a']}", headers=branch["staff"]).json["items"][0]
     assert budget["remaining_fen"] == 10_000_000
+
+
+def test_an_approval_that_died_after_committing_is_counted_once_or_released(wf, branch):
+    from bson import ObjectId
+
+    from services.welfare.app import ledger
+    from services.welfare.documents import Budget, LedgerEntry
+
+    budget = Budget.objects(org_id=branch["a"]).first()
+    first = seed.reviewed(wf, branch["staff"], branch["member_id"], amount_fen=30_000)
+    ledger.record(budget, "commitment", 30_000, f"commit:{first['id']}", "admin",
+                  application_id=ObjectId(first["id"]))  # then the process died
+    again = _post(wf, f"/api/v1/applications/{first['id']}/approve", branch["staff"])
+    assert again.status_code == 200, again.json
+    assert LedgerEntry.objects(application_id=ObjectId(first["id"])).count() == 1
+    assert Budget.objects(pk=budget.pk).first().committed_fen == 30_000
+
+    second = seed.reviewed(wf, branch["staff"], branch["member_id"], kind="medical_aid", amount_fen=20_000)
+    ledger.record(budget, "commitment", 20_000, f"commit:{second['id']}", "admin",
+                  application_id=ObjectId(second["id"]))  # then the process died
+    assert _post(wf, f"/api/v1/applications/{second['id']}/reject", branch["staff"],
+                 {"reason": "材料不实"}).status_code == 200
+    assert sorted(e.kind for e in LedgerEntry.objects(application_id=ObjectId(second["id"]))) == [
+        "commitment", "reversal"]
+    assert Budget.objects(pk=budget.pk).first().committed_fen == 30_000

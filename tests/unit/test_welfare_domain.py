@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from services.welfare import domain
+from services.welfare import domain, published
 from services.welfare.domain import assistance, funds, hardship
 
 pytestmark = pytest.mark.unit
@@ -138,3 +138,51 @@ def test_household_details_and_review_dates():
     for review_on in (today, today + timedelta(days=400)):
         with pytest.raises(domain.DomainError):
             hardship.check_review_date(review_on, today)
+
+
+# --- the contract of gonghui.welfare.v1 (tests/contract lists the other services' types) ---
+
+SENSITIVE = {"id_number", "phone", "mobile", "email", "details", "health", "causes", "household_size",
+             "income_per_head_fen", "local_minimum_fen", "circumstances", "findings", "text", "category", "by_member"}
+
+
+@pytest.mark.parametrize("event_type", published.ALL, ids=lambda t: t.name)
+def test_welfare_schemas_are_valid_closed_and_their_examples_validate(event_type):
+    assert event_type.schema["$id"] == event_type.dataschema == f"urn:gonghui:schema:{event_type.name}:1"
+    assert event_type.schema.get("additionalProperties") is False
+    assert event_type.schema["examples"]
+    for example in event_type.schema["examples"]:
+        event_type.validate(example)
+    assert not SENSITIVE & set(event_type.schema["properties"])  # no personal data, no household details
+
+
+def test_what_welfare_builds_validates():
+    from bson import ObjectId
+
+    from services.welfare.documents import Application, FileStep, HardshipFile, Objection, Step
+    from services.welfare.published import assistance as pa
+    from services.welfare.published import hardship as ph
+
+    at = NOW
+    application = Application(id=ObjectId(), member_id=str(ObjectId()), org_id=str(ObjectId()), kind="medical_aid",
+                              amount_fen=150_000, status="reviewed", version=2, reason="住院",
+                              trail=[Step(action="review", by="admin:x", at=at)])
+    pa.APPLICATION_REVIEWED.validate(pa.application_decided(application))
+    application.status = "approved"
+    pa.APPLICATION_APPROVED.validate(pa.application_decided(application))
+    application.status, application.rejection_reason = "rejected", "超过年度上限"
+    pa.APPLICATION_REJECTED.validate(pa.application_decided(application))
+    application.status, application.payment_reference, application.disbursement_id = "disbursed", "P-1", ObjectId()
+    pa.DISBURSEMENT_MADE.validate(pa.disbursement_made(application))
+
+    f = HardshipFile(id=ObjectId(), member_id=str(ObjectId()), org_id=str(ObjectId()), status="filed", version=6,
+                     review_on=date(2027, 12, 1), notice_opens_at=at, notice_closes_at=at + timedelta(days=5),
+                     objections=1, open_objections=0, history=[FileStep(action="approve", by="admin:y", at=at)])
+    for decision in ("approved", "renewed"):
+        ph.HARDSHIP_FILE_DECIDED.validate(ph.file_decided(decision)(f))
+    f.status, f.review_on = "closed", None
+    ph.HARDSHIP_FILE_DECIDED.validate(ph.file_decided("closed")(f))
+    ph.NOTICE_OPENED.validate(ph.notice_opened(f))
+    ph.NOTICE_CLOSED.validate(ph.notice_closed(f, at))
+    objection = Objection(id=ObjectId(), file_id=f.pk, by_member="m", text_encrypted="x", lodged_at=at)
+    ph.OBJECTION_LODGED.validate(ph.objection_lodged(objection, f))

@@ -18,7 +18,7 @@ blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
                 description="Assistance applications (帮扶申请)")
 
 
-class SubmitSchema(Schema):
+class ApplySchema(Schema):
     member_id = fields.String(validate=OBJECT_ID, metadata={"description": "staff name the member; a member "
                                                                            "applies for itself"})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
@@ -30,11 +30,11 @@ class SubmitSchema(Schema):
                                                                             "was admitted"})
 
 
-class NoteSchema(Schema):
+class ApplicationNoteSchema(Schema):
     note = Text(load_default=None, validate=validate.Length(min=1, max=1000))
 
 
-class RejectSchema(Schema):
+class ApplicationRejectSchema(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000),
                   metadata={"description": "told to the applicant"})
 
@@ -86,7 +86,7 @@ def application_out(a: Application) -> dict:
 
 @blp.route("")
 class Applications(MethodView):
-    @blp.arguments(SubmitSchema)
+    @blp.arguments(ApplySchema)
     @blp.response(201, ApplicationSchema)
     def post(self, body):
         """A member applies for itself, or staff for a member of their scope (active members only; one open
@@ -112,7 +112,7 @@ class ApplicationById(MethodView):
 
 @blp.route("/<application_id>/review")
 class Review(MethodView):
-    @blp.arguments(NoteSchema)
+    @blp.arguments(ApplicationNoteSchema)
     @blp.response(200, ApplicationSchema)
     def post(self, body, application_id):
         """Staff of the branch or above review a submitted application."""
@@ -121,7 +121,7 @@ class Review(MethodView):
 
 @blp.route("/<application_id>/approve")
 class Approve(MethodView):
-    @blp.arguments(NoteSchema)
+    @blp.arguments(ApplicationNoteSchema)
     @blp.response(200, ApplicationSchema)
     def post(self, body, application_id):
         """Approve a reviewed application (the level above the branch when over the branch's limit): its amount
@@ -131,7 +131,7 @@ class Approve(MethodView):
 
 @blp.route("/<application_id>/reject")
 class Reject(MethodView):
-    @blp.arguments(RejectSchema)
+    @blp.arguments(ApplicationRejectSchema)
     @blp.response(200, ApplicationSchema)
     def post(self, body, application_id):
         """Reject a submitted or reviewed application, with the reason told to the applicant."""

@@ -28,7 +28,7 @@ class DetailsSchema(Schema):
     circumstances = Text(load_default=None, validate=validate.Length(min=1, max=4000))
 
 
-class SubmitSchema(Schema):
+class FileSubmitSchema(Schema):
     member_id = fields.String(validate=OBJECT_ID, metadata={"description": "staff name the member"})
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES),
                              metadata={"description": "deep 深度困难, relative 相对困难, accident 意外致困"})
@@ -41,12 +41,12 @@ class VisitSchema(Schema):
     findings = Text(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class ApproveSchema(Schema):
+class FileApproveSchema(Schema):
     review_on = fields.Date(load_default=None, metadata={"description": "default: a year from today"})
     note = Text(load_default=None, validate=validate.Length(min=1, max=1000))
 
 
-class RejectSchema(Schema):
+class FileRejectSchema(Schema):
     reason = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
@@ -135,7 +135,7 @@ def objection_out(o: Objection) -> dict:
 
 @blp.route("/hardship-files")
 class Files(MethodView):
-    @blp.arguments(SubmitSchema)
+    @blp.arguments(FileSubmitSchema)
     @blp.response(201, FileSchema)
     def post(self, body):
         """Submit a household file for a member (staff of its branch or above, or the member itself)."""
@@ -235,7 +235,7 @@ class Resolve(MethodView):
 
 @blp.route("/hardship-files/<file_id>/approve")
 class Approve(MethodView):
-    @blp.arguments(ApproveSchema)
+    @blp.arguments(FileApproveSchema)
     @blp.response(200, FileSchema)
     def post(self, body, file_id):
         """The level above the branch files it (after the notice; refused while an objection is unresolved)."""
@@ -244,7 +244,7 @@ class Approve(MethodView):
 
 @blp.route("/hardship-files/<file_id>/reject")
 class Reject(MethodView):
-    @blp.arguments(RejectSchema)
+    @blp.arguments(FileRejectSchema)
     @blp.response(200, FileSchema)
     def post(self, body, file_id):
         return file_out(hardship.reject(context(), file_id, body["reason"]))

@@ -162,6 +162,9 @@ def reject(ctx: Context, application_id: str, reason: str) -> Application:
     sets = {"status": "rejected", "rejection_reason": reason, "open_slot": str(application.pk),
             "decided_at": utcnow(), **_step(ctx, application, "reject", reason)}
     _write(application, [(APPLICATION_REJECTED, application_decided)], sets, application.status)
+    held = ledger.existing(f"commit:{application.pk}")  # an approval that died after committing, or racing this
+    if held is not None:
+        _release(held, ctx.who.sub)
     return application
 
 

@@ -76,8 +76,18 @@ def record(budget: Budget, kind: str, amount_fen: int, key: str, by: str, commit
 
 def reverse(entry: LedgerEntry, by: str, note: str | None) -> LedgerEntry:
     """A reversal entry undoing exactly what ``entry`` did (refused if it would overspend the budget,
-    e.g. a contribution already spent); once per entry."""
+    e.g. a contribution already spent); once per entry. A transfer is reversed on both sides, the
+    receiving side first (refused if the money was spent there)."""
     refuse_unless(funds.check_reversible, entry.kind)
+    if entry.transfer_id and entry.kind in ("transfer_out", "transfer_in"):
+        sides = sorted(LedgerEntry.objects(transfer_id=entry.transfer_id, kind__in=["transfer_out", "transfer_in"]),
+                       key=lambda e: e.kind != "transfer_in")
+        reversals = {side.pk: _reverse_one(side, by, note) for side in sides}
+        return reversals[entry.pk]
+    return _reverse_one(entry, by, note)
+
+
+def _reverse_one(entry: LedgerEntry, by: str, note: str | None) -> LedgerEntry:
     budget = Budget.objects(pk=entry.budget_id).first()
     if existing(f"reverse:{entry.pk}") is not None:
         raise Conflict("the entry was already reversed", {"entry_id": ["Reversed."]}, code="invalid_state")
