@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.fields import Text
+from shared.fields import Text, WholeNumber
 from shared.pagination import PageArgs, page, page_schema
 
 from .. import domain
@@ -50,7 +50,7 @@ class ActivityChangeSchema(Schema):
     description = Text(allow_none=True, validate=validate.Length(min=1, max=5000))
     venue = Text(allow_none=True, validate=validate.Length(min=1, max=200))
     audience = fields.Nested(AudienceSchema)
-    capacity = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=1_000_000),
+    capacity = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=1_000_000),
                               metadata={"description": "null: no limit"})
     starts_at = _moment()
     ends_at = _moment()
@@ -107,7 +107,7 @@ class CheckInCodeSchema(Schema):
 class ResultItemSchema(Schema):
     registration_id = fields.String(required=True, validate=validate.Regexp(OBJECT_ID))
     score = fields.Float(allow_none=True, load_default=None, allow_nan=False)
-    rank = fields.Integer(allow_none=True, load_default=None, strict=True, validate=validate.Range(min=1))
+    rank = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(min=1))
     award = Text(allow_none=True, load_default=None, validate=validate.Length(min=1, max=100),
                  metadata={"description": "e.g. 一等奖"})
     honour = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(domain.HONOURS),

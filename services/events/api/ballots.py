@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.fields import Text
+from shared.fields import Text, WholeNumber
 from shared.pagination import PageArgs, page, page_schema
 
 from ..app import ballots
@@ -27,7 +27,7 @@ class BallotCreateSchema(Schema):
     title = Text(required=True, validate=validate.Length(min=1, max=200))
     candidates = fields.List(fields.String(validate=MEMBER_ID), load_default=list, validate=validate.Length(max=200),
                              metadata={"description": "an election's candidates: members of the union (delegates or not)"})
-    seats = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=200),
+    seats = WholeNumber(load_default=None, allow_none=True, validate=validate.Range(min=1, max=200),
                            metadata={"description": "an election: how many a delegate marks at most, and are elected"})
 
 

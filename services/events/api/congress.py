@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from shared.fields import Text
+from shared.fields import Text, WholeNumber
 from shared.pagination import PageArgs, page, page_schema
 
 from ..app import congress
@@ -46,7 +46,7 @@ class CongressListArgs(PageArgs):
 
 
 class TermCreateSchema(Schema):
-    number = fields.Integer(required=True, validate=validate.Range(min=1, max=1000), metadata={"description": "第N届"})
+    number = WholeNumber(required=True, validate=validate.Range(min=1, max=1000), metadata={"description": "第N届"})
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
 
@@ -73,7 +73,7 @@ class DelegateAddSchema(Schema):
 
 
 class SessionCreateSchema(Schema):
-    number = fields.Integer(required=True, validate=validate.Range(min=1, max=1000), metadata={"description": "第N次会议"})
+    number = WholeNumber(required=True, validate=validate.Range(min=1, max=1000), metadata={"description": "第N次会议"})
     held_on = fields.Date(required=True)
     venue = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     agenda = fields.List(Text(validate=validate.Length(min=1, max=500)), required=True,
