@@ -55,6 +55,9 @@ def test_the_whole_workflow_and_who_may_make_each_step(wf, bearer, branch):
     assert [s["action"] for s in paid.json["trail"]] == ["submit", "review", "approve", "disburse"]
     entries = {e.kind: e for e in LedgerEntry.objects(application_id=Application.objects.first().pk)}
     assert set(entries) == {"commitment", "disbursement"}
+    for entry in entries.values():  # they follow the application's workflow, not a correction by hand
+        assert wf.post(f"/api/v1/ledger/{entry.pk}/reverse", json={"note": "x"},
+                       headers=branch["staff"]).status_code == 409
     assert entries["disbursement"].payment_reference == "BANK-2026-0001"
     budget = wf.get(f"/api/v1/budgets?org_id={branch['a']}", headers=branch["staff"]).json["items"][0]
     assert (budget["committed_fen"], budget["disbursed_fen"], budget["remaining_fen"]) == (

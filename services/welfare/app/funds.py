@@ -8,7 +8,7 @@ import io
 from bson import ObjectId
 
 from shared import versioned
-from shared.errors import Conflict, NotFound, Refused
+from shared.errors import Conflict, NotFound, Refused, in_state
 from shared.events.envelope import isoformat, utcnow
 
 from ..documents import Budget, LedgerEntry
@@ -81,7 +81,12 @@ def entries(ctx: Context, budget_id: str | None, org_id: str | None, year: int |
 
 
 def reverse(ctx: Context, entry_id: str, note: str | None) -> LedgerEntry:
-    return ledger.reverse(read_entry(ctx, entry_id), ctx.who.sub, note)
+    """A correction of an entry recorded by hand. An application's commitment and disbursement follow its
+    workflow (a rejection releases the commitment), so they are not reversed by hand."""
+    entry = read_entry(ctx, entry_id)
+    if entry.application_id and entry.kind != "reversal":
+        raise in_state("entry_id", "an application's entries follow its workflow", "Application.")
+    return ledger.reverse(entry, ctx.who.sub, note)
 
 
 REPORT_FIELDS = ("category", "budget_fen", "committed_fen", "disbursed_fen", "outstanding_fen", "contributed_fen",
