@@ -175,7 +175,7 @@ def import_roster(file, org_id, url, token):
 
 
 @cli.command("rotate-keys")
-@click.argument("service", type=click.Choice(["members", "notify"]))
+@click.argument("service", type=click.Choice(["members", "welfare", "notify"]))
 def rotate_keys(service):
     """Re-encrypt a service's personal data with the first of its GONGHUI_PII_KEYS.
 

@@ -85,3 +85,24 @@ def use_case_context(app, roles, org=None, sub=None):
     ext = app.extensions
     return Context(who=Caller(sub or roles[0], org, roles), tree=PathResolver(), vault=ext["gonghui.vault"],
                    contact_seal=ext["gonghui.contact_seal"], settings=ext["gonghui.settings"])
+
+
+def seed_org_views(org_view, names=("fed", "a", "b")) -> dict:
+    """A federation with grassroots unions below it, written straight into a service's organisation read
+    model (as its worker would keep it from the members topic); returns {name: id}."""
+    from bson import ObjectId
+
+    ids = {name: str(ObjectId()) for name in names}
+    root = ids[names[0]]
+    org_view(id=root, name=names[0], kind="federation", path=[root], status="active", version=1).save()
+    for name in names[1:]:
+        org_view(id=ids[name], name=name, kind="grassroots", path=[root, ids[name]], status="active", version=1).save()
+    return ids
+
+
+def seed_member_view(member_view, org_path, **overrides) -> str:
+    """An active member written straight into a service's member read model; returns its id."""
+    from bson import ObjectId
+
+    fields = {"status": "active", "gender": "female", "employment_type": "permanent", "kept": False, **overrides}
+    return member_view(id=str(ObjectId()), org_path=list(org_path), version=1, **fields).save().pk

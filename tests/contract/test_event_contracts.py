@@ -13,11 +13,15 @@ from services.members import published as members_published
 from services.members.documents import Member, Organisation
 from services.notify import published as notify_published
 from services.notify.documents import InboxMessage
+from services.welfare import published as welfare_published
 
 pytestmark = pytest.mark.contract
 
-PUBLISHED = members_published.ALL + notify_published.ALL + events_published.ALL
-SENSITIVE = {"id_number", "phone", "mobile", "id_number_encrypted", "phone_encrypted", "email"}
+PUBLISHED = members_published.ALL + notify_published.ALL + events_published.ALL + welfare_published.ALL
+SENSITIVE = {"id_number", "phone", "mobile", "id_number_encrypted", "phone_encrypted", "email",
+             # welfare: health, income and household circumstances, objections (never published)
+             "details", "details_encrypted", "health", "causes", "household_size", "income_per_head_fen", "findings",
+             "visit_encrypted", "text", "text_encrypted"}
 
 
 @pytest.mark.parametrize("event_type", PUBLISHED, ids=lambda t: t.name)

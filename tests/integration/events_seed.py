@@ -3,29 +3,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bson import ObjectId
-
 from shared.events.envelope import isoformat, utcnow
+from tests.helpers import seed_member_view, seed_org_views
 
 
 def org_views(names=("fed", "a", "b")) -> dict:
-    """federation → branches, as OrgViews; returns {name: id}."""
     from services.events.documents import OrgView
 
-    ids = {name: str(ObjectId()) for name in names}
-    root = ids[names[0]]
-    OrgView(id=root, name=names[0], kind="federation", path=[root], status="active", version=1).save()
-    for name in names[1:]:
-        OrgView(id=ids[name], name=name, kind="grassroots", path=[root, ids[name]], status="active", version=1).save()
-    return ids
+    return seed_org_views(OrgView, names)
 
 
 def member_view(org_path, **overrides) -> str:
     from services.events.documents import MemberView
 
-    fields = {"status": "active", "gender": "female", "employment_type": "permanent", "kept": False, "honours": [],
-              **overrides}
-    return MemberView(id=str(ObjectId()), org_path=list(org_path), version=1, **fields).save().pk
+    return seed_member_view(MemberView, org_path, **{"honours": [], **overrides})
 
 
 def activity_body(organiser_id, **overrides) -> dict:
