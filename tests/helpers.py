@@ -106,3 +106,14 @@ def seed_member_view(member_view, org_path, **overrides) -> str:
 
     fields = {"status": "active", "gender": "female", "employment_type": "permanent", "kept": False, **overrides}
     return member_view(id=str(ObjectId()), org_path=list(org_path), version=1, **fields).save().pk
+
+
+def fill_ids(value, ids: dict):
+    """A request body or query with ``{name}`` placeholders filled from ``ids`` (scope walks)."""
+    if isinstance(value, str):
+        return value.format(**ids) if "{" in value else value
+    if isinstance(value, dict):
+        return {k: fill_ids(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_ids(v, ids) for v in value]
+    return value

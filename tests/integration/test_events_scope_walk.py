@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import fill_ids
 from tests.integration.events_seed import activity_body, member_view, org_views
 
 pytestmark = pytest.mark.integration
@@ -35,16 +36,6 @@ CREATES = {("POST", "/api/v1/activities"): activity_body("{organiser_id}"),
            ("POST", "/api/v1/suggestions"): {"title": "t", "content": "c"}}
 
 
-def _fill(value, ids):
-    if isinstance(value, str):
-        return value.format(**ids) if "{" in value else value
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, ids) for v in value]
-    return value
-
-
 @pytest.fixture
 def branch_a(ev, bearer):
     orgs = org_views(("fed", "a", "b"))
@@ -73,7 +64,7 @@ def _call(ev, method, rule, ids, headers):
     url = rule.rule
     for arg in rule.arguments:
         url = url.replace(f"<{arg}>", ids[arg])
-    body = _fill(BODIES.get((method, rule.rule), CREATES.get((method, rule.rule))), ids)
+    body = fill_ids(BODIES.get((method, rule.rule), CREATES.get((method, rule.rule))), ids)
     return ev.open(url, method=method, json=body, headers=headers)
 
 

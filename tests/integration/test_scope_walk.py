@@ -11,7 +11,7 @@ import pytest
 from services.members import imports
 from services.members.documents import Organisation, Review
 from shared.pii import Vault, new_key
-from tests.helpers import grassroots, member_body
+from tests.helpers import fill_ids, grassroots, member_body
 
 pytestmark = pytest.mark.integration
 
@@ -60,16 +60,6 @@ WITHOUT_ID = {
 }
 
 
-def _fill(value, ids):
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, ids) for v in value]
-    return value
-
-
 def objects_in_b(members, tree, bearer, transfer_target_parent: str) -> dict:
     """One object of every kind in branch B; the transfer goes to a union below ``transfer_target_parent``."""
     op = bearer("operator")
@@ -113,7 +103,7 @@ def walk_every_route(members_app, members, admin_a: dict, ids: dict) -> None:
                 url = rule.rule
                 for arg, value in values.items():
                     url = url.replace(f"<{arg}>", value).replace(f"<path:{arg}>", value)
-                body = _fill(BODIES[key], ids)
+                body = fill_ids(BODIES[key], ids)
                 response = members.open(url, method=method, json=body, headers=admin_a)
                 assert response.status_code == 404, (key, response.status_code, response.json)
                 assert response.json["error"]["code"] == "not_found"
@@ -121,12 +111,12 @@ def walk_every_route(members_app, members, admin_a: dict, ids: dict) -> None:
             assert key in WITHOUT_ID, f"{key} is not walked: add it to WITHOUT_ID"
             kind, payload, status = WITHOUT_ID[key]
             if kind == "json":
-                body = member_body(ids["b"], 9) if payload == "member_in_b" else _fill(payload, ids)
+                body = member_body(ids["b"], 9) if payload == "member_in_b" else fill_ids(payload, ids)
                 response = members.open(rule.rule, method=method, json=body, headers=admin_a)
             elif kind == "query":
-                response = members.get(f"{rule.rule}?{_fill(payload, ids)}", headers=admin_a)
+                response = members.get(f"{rule.rule}?{fill_ids(payload, ids)}", headers=admin_a)
             elif kind == "batch":
-                response = members.post(rule.rule, json=_fill(payload, ids), headers=admin_a)
+                response = members.post(rule.rule, json=fill_ids(payload, ids), headers=admin_a)
                 assert response.json["items"][0]["error"] == "member not found"
             elif kind == "upload":
                 response = members.post(rule.rule, data={"org_id": ids["b"], "file": (io.BytesIO(b"x"), "r.csv")},
