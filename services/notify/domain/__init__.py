@@ -20,3 +20,15 @@ def welcome(member_id: str, name: str, org_name: str, card_no: str) -> Message:
               "工会是职工之家，有困难找工会，我们将竭诚为您服务。"),
         dedupe_key=f"welcome|{member_id}",
     )
+
+
+def from_template(event_type: str, event_id: str, recipient: str, data: dict, extra: dict | None = None,
+                  language: str = "zh-CN") -> Message:
+    """The inbox message of an event for one recipient (a member id, or ``org:<id>`` for an organisation's
+    staff): one per event × recipient × channel, however often the event is replayed."""
+    from .templates import TEMPLATES, render
+
+    template = TEMPLATES[event_type]
+    rendered = render(template, "inbox", data, language, extra)
+    return Message(category=template.category, title=rendered.title, body=rendered.body,
+                   dedupe_key=f"{event_type}|{event_id}|{recipient}|inbox")
