@@ -1,5 +1,6 @@
 """welfare service: hardship assistance and services (帮扶与服务): union funds, assistance applications and
-the hardship registry."""
+the hardship registry,
+condolence campaigns and life-event payments, mutual medical aid."""
 from __future__ import annotations
 
 from shared.config import Settings
@@ -9,8 +10,8 @@ SERVICE = "welfare"
 
 
 def create_app(settings: Settings | None = None):
-    from .api import applications, funds, hardship, policies
+    from .api import applications, condolences, funds, hardship, mutual_aid, policies
     from .documents import ALL
 
-    blueprints = [funds.blp, applications.blp, hardship.blp, policies.blp]
+    blueprints = [funds.blp, applications.blp, hardship.blp, policies.blp, condolences.blp, mutual_aid.blp]
     return create_service_app(SERVICE, ALL, blueprints, settings)

@@ -41,16 +41,38 @@ BODIES = {  # a valid body for each route that names an object, so that scope (n
     ("POST", "/api/v1/objections/<objection_id>/resolve"): {"upheld": False, "resolution": "x"},
     ("GET", "/api/v1/policies/<org_id>"): None,
     ("PUT", "/api/v1/policies/<org_id>"): {"branch_limit_fen": 1, "notice_days": 1},
+    ("GET", "/api/v1/policies/<org_id>/life-events"): None,
+    ("PUT", "/api/v1/policies/<org_id>/life-events"): {"amounts": {"marriage": 1}},
+    ("GET", "/api/v1/policies/<org_id>/mutual-aid"): None,
+    ("PUT", "/api/v1/policies/<org_id>/mutual-aid"): {"rate_percent": 50, "deductible_fen": 0, "cap_fen": 1,
+                                                      "contribution_fen": 1},
+    ("GET", "/api/v1/campaigns/<campaign_id>"): None,
+    ("POST", "/api/v1/campaigns/<campaign_id>/generate"): None,
+    ("POST", "/api/v1/campaigns/<campaign_id>/close"): None,
+    ("GET", "/api/v1/campaigns/<campaign_id>/progress"): None,
+    ("GET", "/api/v1/campaigns/<campaign_id>/visits"): None,
+    ("GET", "/api/v1/campaign-visits/<visit_id>"): None,
+    ("POST", "/api/v1/campaign-visits/<visit_id>/record"): {"visited_by": "x", "visited_on": "2026-01-01"},
+    ("GET", "/api/v1/life-event-payments/<payment_id>"): None,
+    ("GET", "/api/v1/mutual-aid/enrolments/<enrolment_id>"): None,
 }
 QUERIES = {("GET", "/api/v1/funds/report"): f"?org_id={{a}}&year={YEAR}",
            ("GET", "/api/v1/funds/export"): f"?org_id={{a}}&year={YEAR}"}
 LISTS = {("GET", "/api/v1/budgets"), ("GET", "/api/v1/ledger"), ("GET", "/api/v1/applications"),
-         ("GET", "/api/v1/hardship-files")}
+         ("GET", "/api/v1/hardship-files"), ("GET", "/api/v1/campaigns"), ("GET", "/api/v1/life-event-payments"),
+         ("GET", "/api/v1/mutual-aid/enrolments")}
 CREATES = {("POST", "/api/v1/budgets"): {"org_id": "{a}", "year": YEAR, "category": "training", "budget_fen": 1},
            ("POST", "/api/v1/applications"): {"member_id": "{member_id}", "kind": "medical_aid", "amount_fen": 1,
                                               "reason": "x"},
            ("POST", "/api/v1/hardship-files"): {"member_id": "{member_id}", "category": "deep",
-                                                "details": seed.DETAILS}}
+                                                "details": seed.DETAILS},
+           ("POST", "/api/v1/campaigns"): {"org_id": "{a}", "name": "x", "kind": "other", "amount_fen": 1},
+           ("POST", "/api/v1/life-event-payments"): {"member_id": "{member_id}", "kind": "marriage",
+                                                     "occurred_on": "2026-01-01"},
+           ("POST", "/api/v1/mutual-aid/enrolments"): {"member_id": "{member_id}"},
+           ("POST", "/api/v1/mutual-aid/claims"): {"member_id": "{member_id}", "expenses_fen": 1_000_000,
+                                                   "admitted_on": "2026-01-01", "discharged_on": "2026-01-02",
+                                                   "reason": "x"}}
 
 
 def _fill(value, ids):
@@ -76,8 +98,20 @@ def branch_a(wf, bearer):
     f = seed.file_on_notice(wf, staff, member)["id"]
     objection = wf.post(f"/api/v1/hardship-files/{f}/objections", json={"text": "x"},
                         headers=bearer("member", orgs["a"], sub=neighbour)).json["id"]
+    seed.budget(wf, staff, orgs["a"], 1_000_000, category="condolences")
+    seed.budget(wf, staff, orgs["a"], 0, category="mutual_aid")
+    campaign = wf.post("/api/v1/campaigns", json={"org_id": orgs["a"], "name": "夏送清凉", "kind": "summer_cooling",
+                                                   "amount_fen": 100}, headers=staff).json["id"]
+    visit = wf.get(f"/api/v1/campaigns/{campaign}/visits", headers=staff).json["items"][0]["id"]
+    payment = wf.post("/api/v1/life-event-payments", json={"member_id": member, "kind": "marriage",
+                                                           "occurred_on": "2026-01-01"}, headers=staff).json["id"]
+    assert wf.put(f"/api/v1/policies/{orgs['a']}/mutual-aid", json={
+        "rate_percent": 50, "deductible_fen": 0, "cap_fen": 1_000_000, "contribution_fen": 100},
+        headers=staff).status_code == 200
+    enrolment = wf.post("/api/v1/mutual-aid/enrolments", json={"member_id": member}, headers=staff).json["id"]
     return {**orgs, "staff": staff, "member_id": member, "budget_id": budget, "entry_id": entry,
-            "application_id": application, "file_id": f, "objection_id": objection, "org_id": orgs["a"]}
+            "application_id": application, "file_id": f, "objection_id": objection, "org_id": orgs["a"],
+            "campaign_id": campaign, "visit_id": visit, "payment_id": payment, "enrolment_id": enrolment}
 
 
 def _routes(app):
@@ -117,6 +151,9 @@ def test_every_route_hides_branch_a_from_staff_of_branch_b(welfare_app, wf, bear
         "in_notice"
     assert wf.get(f"/api/v1/budgets/{branch_a['budget_id']}", headers=branch_a["staff"]).json["remaining_fen"] == \
         1_000_000 - 10
+    shown = wf.get(f"/api/v1/campaign-visits/{branch_a['visit_id']}", headers=branch_a["staff"]).json
+    assert shown["status"] == "pending"
+    assert wf.get(f"/api/v1/campaigns/{branch_a['campaign_id']}", headers=branch_a["staff"]).json["status"] == "open"
 
 
 def test_a_member_does_what_a_member_does_and_nothing_else(welfare_app, wf, bearer, branch_a):
@@ -125,7 +162,11 @@ def test_a_member_does_what_a_member_does_and_nothing_else(welfare_app, wf, bear
                ("POST", "/api/v1/applications"),  # its own (staff name the member: 403 for another)
                ("GET", "/api/v1/hardship-files"), ("GET", "/api/v1/hardship-files/<file_id>"),
                ("POST", "/api/v1/hardship-files"),  # its own: it has one already (409)
-               ("POST", "/api/v1/hardship-files/<file_id>/objections")}  # not to its own file (409)
+               ("POST", "/api/v1/hardship-files/<file_id>/objections"),  # not to its own file (409)
+               ("GET", "/api/v1/life-event-payments"), ("GET", "/api/v1/life-event-payments/<payment_id>"),
+               ("GET", "/api/v1/mutual-aid/enrolments"), ("GET", "/api/v1/mutual-aid/enrolments/<enrolment_id>"),
+               ("POST", "/api/v1/mutual-aid/enrolments"),  # itself: enrolled already (409)
+               ("POST", "/api/v1/mutual-aid/claims")}  # its own
     for method, rule in _routes(welfare_app):
         key = (method, rule.rule)
         if key in allowed:
@@ -142,6 +183,14 @@ def test_a_member_does_what_a_member_does_and_nothing_else(welfare_app, wf, bear
                    headers=me).status_code == 409
     made = wf.post("/api/v1/applications", json={"kind": "medical_aid", "amount_fen": 1, "reason": "x"}, headers=me)
     assert made.status_code == 201 and made.json["member_id"] == branch_a["member_id"]
+    assert [p["id"] for p in wf.get("/api/v1/life-event-payments", headers=me).json["items"]] == [
+        branch_a["payment_id"]]
+    assert [e["id"] for e in wf.get("/api/v1/mutual-aid/enrolments", headers=me).json["items"]] == [
+        branch_a["enrolment_id"]]
+    assert wf.post("/api/v1/mutual-aid/enrolments", json={}, headers=me).status_code == 409
+    claim = wf.post("/api/v1/mutual-aid/claims", json={"expenses_fen": 10_000, "admitted_on": "2026-01-01",
+                                                        "discharged_on": "2026-01-02", "reason": "x"}, headers=me)
+    assert claim.status_code == 201 and claim.json["kind"] == "mutual_aid"
     other = seed.member_view([branch_a["fed"], branch_a["a"]])
     assert wf.post("/api/v1/applications", json={"member_id": other, "kind": "medical_aid", "amount_fen": 1,
                                                   "reason": "x"}, headers=me).status_code == 403

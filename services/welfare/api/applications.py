@@ -10,7 +10,7 @@ from shared.pagination import PageArgs, page, page_schema
 
 from ..app import applications
 from ..documents import Application
-from ..domain.assistance import KINDS, STATUSES
+from ..domain.assistance import APPLIED_KINDS, KINDS, STATUSES
 from .common import OBJECT_ID, StepSchema, fen, steps_out, year
 from .scope import context
 
@@ -21,7 +21,8 @@ blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
 class ApplySchema(Schema):
     member_id = fields.String(validate=OBJECT_ID, metadata={"description": "staff name the member; a member "
                                                                            "applies for itself"})
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(APPLIED_KINDS),
+                         metadata={"description": "a mutual aid claim is made at /api/v1/mutual-aid/claims"})
     amount_fen = fen()
     reason = Text(required=True, validate=validate.Length(min=1, max=2000))
     child_school = Text(load_default=None, validate=validate.Length(min=1, max=200),
@@ -61,6 +62,10 @@ class ApplicationSchema(Schema):
     payment_reference = fields.String(allow_none=True)
     submitted_at = fields.DateTime(required=True)
     decided_at = fields.DateTime(allow_none=True)
+    expenses_fen = fields.Integer(allow_none=True, metadata={"description": "a mutual aid claim's expenses"})
+    enrolment_id = fields.String(allow_none=True)
+    admitted_on = fields.Date(allow_none=True)
+    discharged_on = fields.Date(allow_none=True)
     trail = fields.List(fields.Nested(StepSchema), required=True)
 
 
@@ -81,7 +86,8 @@ def application_out(a: Application) -> dict:
             "commitment_id": str(a.commitment_id) if a.commitment_id else None,
             "disbursement_id": str(a.disbursement_id) if a.disbursement_id else None,
             "payment_reference": a.payment_reference, "submitted_at": a.submitted_at, "decided_at": a.decided_at,
-            "trail": steps_out(a.trail)}
+            "expenses_fen": a.expenses_fen, "enrolment_id": str(a.enrolment_id) if a.enrolment_id else None,
+            "admitted_on": a.admitted_on, "discharged_on": a.discharged_on, "trail": steps_out(a.trail)}
 
 
 @blp.route("")

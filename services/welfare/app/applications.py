@@ -7,7 +7,11 @@ the branch's limit) or rejected with a reason → disbursed with a payment refer
 Rules: active members only; a yearly cap per kind and member (the organisation's policy); no second open
 application of the same kind (a unique slot, so the database refuses the second of two racing); an
 approval commits the amount against the branch's assistance budget of the year, refused if that would
-overspend it (``ledger``)."""
+overspend it (``ledger``).
+
+A mutual medical aid claim (kind ``mutual_aid``, submitted through ``mutual_aid.claim``) follows the same
+workflow; its approval holds its amount on the member's yearly cap and commits it against the scheme's
+mutual_aid budget, and a rejection gives both back (``mutual_aid``)."""
 from __future__ import annotations
 
 from bson import ObjectId
@@ -17,7 +21,7 @@ from shared.errors import Forbidden, NotFound, Refused, in_state, refuse_unless
 from shared.events.envelope import utcnow
 
 from ..documents import Application, Budget, Step
-from ..domain import assistance
+from ..domain import assistance, mutual_aid
 from ..published.assistance import (
     APPLICATION_APPROVED,
     APPLICATION_REJECTED,
@@ -27,6 +31,7 @@ from ..published.assistance import (
     disbursement_made,
 )
 from . import access, ledger, policies
+from . import mutual_aid as mutual_aid_app
 from .context import Context, Found
 
 BUDGET_CATEGORY = "assistance"
@@ -121,14 +126,22 @@ def approve(ctx: Context, application_id: str, note: str | None) -> Application:
             ctx, list(application.org_path)):
         raise Forbidden(f"over the branch's limit of {policy.branch_limit_fen} fen: the level above the branch "
                         "approves")
-    refuse_unless(assistance.check_cap, application.kind, application.amount_fen,
-                  granted_this_year(application.member_id, application.kind, application.year, application.pk),
-                  policy)
-    budget = Budget.objects(org_id=application.org_id, year=application.year, category=BUDGET_CATEGORY).first()
-    if budget is None:
-        raise Refused.on("amount_fen", f"the branch has no assistance budget for {application.year}", "No budget.")
-    entry, _ = ledger.record(budget, "commitment", application.amount_fen, f"commit:{application.pk}", ctx.who.sub,
-                             application_id=application.pk, note=note)
+    claim = application.kind == mutual_aid.KIND
+    if claim:  # a mutual aid claim: the member's yearly cap is held on its enrolment, the scheme's budget pays
+        budget = mutual_aid_app.budget_of(application)
+        mutual_aid_app.hold_cap(application)
+    else:
+        refuse_unless(assistance.check_cap, application.kind, application.amount_fen,
+                      granted_this_year(application.member_id, application.kind, application.year, application.pk),
+                      policy)
+        budget = _budget(application)
+    try:
+        entry, _ = ledger.record(budget, "commitment", application.amount_fen, f"commit:{application.pk}", ctx.who.sub,
+                                 application_id=application.pk, note=note)
+    except Exception:
+        if claim and ledger.existing(f"commit:{application.pk}") is None:  # not committed by a racing approval
+            mutual_aid_app.release_cap(application)
+        raise
     sets = {"status": "approved", "commitment_id": entry.pk, "decided_at": utcnow(),
             "needs_level_above": int(assistance.needs_level_above(application.amount_fen, policy)),
             **_step(ctx, application, "approve", note)}
@@ -137,8 +150,21 @@ def approve(ctx: Context, application_id: str, note: str | None) -> Application:
         application.reload()
         if application.status not in ("approved", "disbursed"):  # rejected meanwhile: nothing to commit
             _release(entry, ctx.who.sub)
+            if claim:
+                mutual_aid_app.release_cap(application)
         raise in_state("status", f"the application was {application.status} meanwhile")
     return application
+
+
+def _category(application: Application) -> str:
+    return mutual_aid.BUDGET_CATEGORY if application.kind == mutual_aid.KIND else BUDGET_CATEGORY
+
+
+def _budget(application: Application) -> Budget:
+    budget = Budget.objects(org_id=application.org_id, year=application.year, category=BUDGET_CATEGORY).first()
+    if budget is None:
+        raise Refused.on("amount_fen", f"the branch has no assistance budget for {application.year}", "No budget.")
+    return budget
 
 
 def _release(entry, by: str) -> None:
@@ -165,6 +191,8 @@ def reject(ctx: Context, application_id: str, reason: str) -> Application:
     held = ledger.existing(f"commit:{application.pk}")  # an approval that died after committing, or racing this
     if held is not None:
         _release(held, ctx.who.sub)
+    if application.kind == mutual_aid.KIND:
+        mutual_aid_app.release_cap(application)
     return application
 
 
@@ -173,7 +201,8 @@ def disburse(ctx: Context, application_id: str, payment_reference: str, note: st
     of the budget), then the application is closed with the payment reference."""
     application = _staff_read(ctx, application_id)
     refuse_unless(assistance.check_transition, "disburse", application.status)
-    budget = Budget.objects(org_id=application.org_id, year=application.year, category=BUDGET_CATEGORY).first()
+    budget = (Budget.objects(org_id=application.scheme_org_id or application.org_id, year=application.year,
+                             category=_category(application)).first())
     if budget is None:
         raise in_state("application_id", "the budget the application was committed against is gone")
     entry, _ = ledger.record(budget, "disbursement", application.amount_fen, f"disburse:{application.pk}",

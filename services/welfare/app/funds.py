@@ -86,7 +86,13 @@ def reverse(ctx: Context, entry_id: str, note: str | None) -> LedgerEntry:
     entry = read_entry(ctx, entry_id)
     if entry.application_id and entry.kind != "reversal":
         raise in_state("entry_id", "an application's entries follow its workflow", "Application.")
+    if entry.key.startswith(WORKFLOW_KEYS):
+        raise in_state("entry_id", "a visit's, a life event's or an enrolment's entry is not corrected by hand",
+                       "Workflow.")
     return ledger.reverse(entry, ctx.who.sub, note)
+
+
+WORKFLOW_KEYS = ("visit:", "life:", "enrol:")  # entries written by a workflow
 
 
 REPORT_FIELDS = ("category", "budget_fen", "committed_fen", "disbursed_fen", "outstanding_fen", "contributed_fen",

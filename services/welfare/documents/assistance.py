@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 from mongoengine import (
+    DateField,
     DateTimeField,
     EmbeddedDocument,
     EmbeddedDocumentField,
@@ -50,6 +51,13 @@ class Application(OutboxDocument):
     submitted_by = StringField(required=True)
     submitted_at = DateTimeField(required=True)
     decided_at = DateTimeField()
+    # a mutual medical aid claim (kind mutual_aid): the enrolment whose cap it draws on, the scheme's
+    # organisation whose mutual_aid budget pays it, the hospital stay and its eligible expenses
+    enrolment_id = ObjectIdField()
+    scheme_org_id = StringField()
+    expenses_fen = IntField()
+    admitted_on = DateField()
+    discharged_on = DateField()
     trail = ListField(EmbeddedDocumentField(Step))
     version = IntField(default=1)
 

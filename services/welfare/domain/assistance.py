@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from shared.rules import DomainError, StateError
 
-KINDS = ("living_subsidy", "medical_aid", "education_grant", "emergency_aid")
+APPLIED_KINDS = ("living_subsidy", "medical_aid", "education_grant", "emergency_aid")  # what POST /applications takes
+KINDS = (*APPLIED_KINDS, "mutual_aid")  # mutual_aid: a mutual medical aid claim (its own route, its own cap)
 STATUSES = ("submitted", "reviewed", "approved", "rejected", "disbursed")
 OPEN = ("submitted", "reviewed", "approved")  # one open application per member and kind
 COUNTS_TOWARDS_CAP = ("approved", "disbursed")

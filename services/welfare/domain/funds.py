@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from shared.rules import DomainError
 
-CATEGORIES = ("activities", "assistance", "condolences", "training", "culture", "administration", "other")
+CATEGORIES = ("activities", "assistance", "condolences", "training", "culture", "administration", "mutual_aid",
+              "other")
 ENTRY_KINDS = ("commitment", "disbursement", "contribution", "transfer_out", "transfer_in", "reversal")
 MANUAL_KINDS = ("commitment", "disbursement", "contribution", "transfer")  # what staff record by hand
 COUNTERS = ("committed_fen", "disbursed_fen", "contributed_fen", "transferred_in_fen", "transferred_out_fen",
