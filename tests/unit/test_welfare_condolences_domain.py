@@ -8,6 +8,8 @@ import pytest
 from services.welfare.domain import condolences, mutual_aid
 from shared.rules import DomainError, StateError
 
+pytestmark = pytest.mark.unit
+
 
 def test_a_campaign_s_source_and_the_spring_festival_rule():
     condolences.check_source("summer_cooling", "members", ["front_line"])
