@@ -92,6 +92,22 @@ def test_summer_cooling_lists_the_front_line_workers_of_the_subtree_once(wf, tre
     assert wf.get("/api/v1/campaigns", headers=tree["staff_b"]).json["items"] == []
 
 
+def test_the_worker_finishes_a_generation_a_request_left(wf, tree, monkeypatch):
+    from services.welfare.app import campaigns
+
+    for _ in range(7):
+        seed.member_view(_path(tree, "a", "a1"))
+    monkeypatch.setattr(campaigns, "BATCH", 2)
+    monkeypatch.setattr(campaigns, "TIME_BUDGET", -1)
+    made = _campaign(wf, tree["staff"], tree["a"])
+    assert made["status"] == "generating"
+    while campaigns.generate_pending():
+        pass
+    shown = wf.get(f"/api/v1/campaigns/{made['id']}", headers=tree["staff"]).json
+    assert (shown["status"], shown["visits"]) == ("open", 7)
+    assert wf.post(f"/api/v1/campaigns/{made['id']}/generate", headers=tree["staff"]).status_code == 409
+
+
 def test_spring_festival_warmth_visits_the_filed_hardship_households(wf, tree):
     from services.welfare.documents import HardshipFile
 
@@ -127,6 +143,8 @@ def test_a_visit_is_recorded_once_paid_from_the_budget_and_progress_is_per_child
     assert wf.post(url, json=body, headers=tree["staff_a2"]).status_code == 404  # another workshop
     assert wf.post(url, json=body, headers=bearer("member", tree["a1"], sub=in_a1[0]["member_id"])).status_code in (403, 404)
     assert wf.post(url, json={**body, "amount_fen": 50_001}, headers=tree["staff_a1"]).status_code == 422
+    tomorrow = (utcnow().date() + timedelta(days=1)).isoformat()
+    assert wf.post(url, json={**body, "visited_on": tomorrow}, headers=tree["staff_a1"]).status_code == 422
     done = wf.post(url, json=body, headers=tree["staff_a1"])
     assert done.status_code == 200, done.json
     assert (done.json["status"], done.json["amount_fen"], done.json["visited_by"]) == ("visited", 50_000, "王主席")

@@ -175,6 +175,7 @@ def record(ctx: Context, visit_id: str, visited_by: str, visited_on: date, amoun
     visit, campaign = read_visit(ctx, visit_id)
     refuse_unless(condolences.check_open, campaign.status)
     refuse_unless(condolences.check_visit, visit.status)
+    refuse_unless(condolences.check_visited_on, visited_on, utcnow().date())
     amount = amount_fen or campaign.amount_fen
     refuse_unless(condolences.check_visit_amount, amount, campaign.amount_fen)
     budget = Budget.objects(org_id=campaign.org_id, year=campaign.year, category=condolences.BUDGET_CATEGORY).first()

@@ -53,6 +53,11 @@ def check_visit(status: str) -> None:
         raise StateError("status", "the visit is already recorded")
 
 
+def check_visited_on(visited_on, today) -> None:
+    if visited_on > today:
+        raise DomainError("visited_on", "a visit is recorded once it has taken place")
+
+
 def check_visit_amount(amount_fen: int, per_head_fen: int) -> None:
     if amount_fen < 1 or amount_fen > per_head_fen:
         raise DomainError("amount_fen", f"a visit gives at most the campaign's {per_head_fen} fen per head")
