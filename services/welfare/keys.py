@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.config import Settings
 from shared.pii import Vault
 
-from .documents import HardshipFile, Objection
+from .documents import Application, HardshipFile, Objection
 
 
 def pii_vault(settings: Settings) -> Vault:
@@ -13,4 +13,5 @@ def pii_vault(settings: Settings) -> Vault:
 
 
 # what a key rotation re-encrypts (the replaced details kept in a file's history are not yet among them)
-ENCRYPTED = [(HardshipFile, ("details_encrypted", "visit_encrypted")), (Objection, ("text_encrypted",))]
+ENCRYPTED = [(HardshipFile, ("details_encrypted", "visit_encrypted")), (Objection, ("text_encrypted",)),
+             (Application, ("reason_encrypted",))]

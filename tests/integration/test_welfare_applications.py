@@ -225,3 +225,19 @@ def test_an_approval_that_died_after_committing_is_counted_once_or_released(wf, 
     assert sorted(e.kind for e in LedgerEntry.objects(application_id=ObjectId(second["id"]))) == [
         "commitment", "reversal"]
     assert Budget.objects(pk=budget.pk).first().committed_fen == 30_000
+
+
+def test_an_applicants_reasons_are_sealed_at_rest_and_shown_to_whoever_may_read_it(wf, branch):
+    from bson import ObjectId
+
+    from services.welfare.documents import Application
+
+    body = {"member_id": branch["member_id"], "kind": "medical_aid", "amount_fen": 50_000,
+            "reason": "父亲住院手术，自付部分较高"}
+    made = wf.post("/api/v1/applications", json=body, headers=branch["staff"])
+    assert made.status_code == 201, made.json
+    raw = Application._get_collection().find_one({"_id": ObjectId(made.json["id"])})
+    assert "住院" not in str(raw) and "reason" not in raw  # only the sealed form is stored
+    assert wf.get(f"/api/v1/applications/{made.json['id']}", headers=branch["staff"]).json["reason"] == body["reason"]
+    assert wf.get(f"/api/v1/applications/{made.json['id']}", headers=branch["me"]).json["reason"] == body["reason"]
+    assert wf.get(f"/api/v1/applications/{made.json['id']}", headers=branch["staff_b"]).status_code == 404

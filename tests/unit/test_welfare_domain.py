@@ -165,7 +165,7 @@ def test_what_welfare_builds_validates():
 
     at = NOW
     application = Application(id=ObjectId(), member_id=str(ObjectId()), org_id=str(ObjectId()), kind="medical_aid",
-                              amount_fen=150_000, status="reviewed", version=2, reason="住院",
+                              amount_fen=150_000, status="reviewed", version=2, reason_encrypted="sealed",
                               trail=[Step(action="review", by="admin:x", at=at)])
     pa.APPLICATION_REVIEWED.validate(pa.application_decided(application))
     application.status = "approved"

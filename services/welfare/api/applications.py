@@ -80,7 +80,7 @@ ApplicationPage = page_schema(ApplicationSchema, "ApplicationPage")
 
 def application_out(a: Application) -> dict:
     return {"id": str(a.pk), "member_id": a.member_id, "org_id": a.org_id, "kind": a.kind, "year": a.year,
-            "amount_fen": a.amount_fen, "reason": a.reason, "child_school": a.child_school,
+            "amount_fen": a.amount_fen, "reason": applications.reason_of(context(), a), "child_school": a.child_school,
             "child_admission_year": a.child_admission_year, "status": a.status,
             "rejection_reason": a.rejection_reason,
             "commitment_id": str(a.commitment_id) if a.commitment_id else None,

@@ -30,7 +30,7 @@ from ..published.assistance import (
     application_decided,
     disbursement_made,
 )
-from . import access, ledger, policies
+from . import access, keys, ledger, policies
 from . import mutual_aid as mutual_aid_app
 from .context import Context, Found
 
@@ -60,11 +60,17 @@ def submit(ctx: Context, member_id: str | None, kind: str, amount_fen: int, reas
     refuse_unless(assistance.check_cap, kind, amount_fen, granted_this_year(str(member.pk), kind, _year(now)), policy)
     application = Application(
         id=ObjectId(), member_id=str(member.pk), org_id=path[-1], org_path=path, kind=kind, year=_year(now),
-        amount_fen=amount_fen, reason=reason, child_school=child_school, child_admission_year=child_admission_year,
+        amount_fen=amount_fen, reason_encrypted=keys.seal(ctx, {"reason": reason}), child_school=child_school,
+        child_admission_year=child_admission_year,
         open_slot=f"{member.pk}:{kind}", submitted_by=ctx.who.sub, submitted_at=now,
         trail=[Step(action="submit", by=ctx.who.sub, by_org=ctx.who.org, at=now)])
     return versioned.insert(application, lambda: in_state("kind", f"the member already has an open {kind} application",
                                                           "Open."))
+
+
+def reason_of(ctx: Context, application: Application) -> str:
+    """The applicant's reasons, opened for whoever may read the application (it is sealed at rest)."""
+    return keys.unseal(ctx, application.reason_encrypted)["reason"]
 
 
 def read(ctx: Context, application_id: str) -> Application:

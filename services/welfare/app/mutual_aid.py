@@ -20,7 +20,7 @@ from shared.events.envelope import utcnow
 
 from ..documents import Application, Budget, Enrolment, Step
 from ..domain import mutual_aid
-from . import access, ledger, policies
+from . import access, keys, ledger, policies
 from .context import Context, Found
 
 
@@ -93,7 +93,8 @@ def claim(ctx: Context, member_id: str | None, expenses_fen: int, admitted_on: d
     application_id = ObjectId()
     application = Application(
         id=application_id, member_id=str(member.pk), org_id=path[-1], org_path=path, kind=mutual_aid.KIND,
-        year=now.year, amount_fen=amount, reason=reason, open_slot=str(application_id), enrolment_id=enrolment.pk,
+        year=now.year, amount_fen=amount, reason_encrypted=keys.seal(ctx, {"reason": reason}),
+        open_slot=str(application_id), enrolment_id=enrolment.pk,
         scheme_org_id=enrolment.scheme_org_id, expenses_fen=expenses_fen, admitted_on=admitted_on,
         discharged_on=discharged_on, submitted_by=ctx.who.sub, submitted_at=now,
         trail=[Step(action="submit", by=ctx.who.sub, by_org=ctx.who.org, at=now)])

@@ -36,7 +36,8 @@ class Application(OutboxDocument):
     kind = StringField(required=True, choices=KINDS)
     year = IntField(required=True)
     amount_fen = IntField(required=True, min_value=1)
-    reason = StringField(required=True, max_length=2000)
+    # the applicant's reasons (illness, household circumstances): sealed at rest like hardship details
+    reason_encrypted = StringField(required=True)
     child_school = StringField(max_length=200)
     child_admission_year = IntField()
     status = StringField(required=True, choices=STATUSES, default="submitted")
