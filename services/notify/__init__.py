@@ -1,4 +1,4 @@
-"""notify service: inbox, and later email, SMS and webhooks (通知)."""
+"""notify service: templates, the inbox, preferences and announcements; later email, SMS and webhooks (通知)."""
 from __future__ import annotations
 
 from shared.config import Settings
@@ -8,7 +8,8 @@ SERVICE = "notify"
 
 
 def create_app(settings: Settings | None = None):
-    from .api import inbox
+    from .api import announcements, inbox, preferences, templates
     from .documents import ALL
 
-    return create_service_app(SERVICE, ALL, [inbox.blp], settings)
+    return create_service_app(SERVICE, ALL, [inbox.blp, preferences.blp, templates.blp, announcements.blp],
+                              settings)

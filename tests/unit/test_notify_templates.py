@@ -109,3 +109,9 @@ def test_quiet_hours_run_past_midnight_in_shanghai():
     assert not preferences.in_quiet_hours(datetime(2026, 12, 5, 23, 0, tzinfo=utc))  # 07:00
     assert not preferences.in_quiet_hours(datetime(2026, 12, 5, 4, 0, tzinfo=utc))  # noon
     assert preferences.in_quiet_hours(datetime(2026, 12, 5, 4, 0, tzinfo=utc), "12:00", "13:00")
+
+
+def test_a_null_field_renders_empty_not_none():
+    example = {**PRODUCED["gonghui.members.member.status_changed"].schema["examples"][0], "reason": None}
+    rendered = templates.render(templates.TEMPLATES["gonghui.members.member.status_changed"], "inbox", example)
+    assert "None" not in rendered.body and rendered.body.endswith("（暂停会籍）。")

@@ -85,7 +85,7 @@ def values(data: dict, language: str = "zh-CN", extra: dict | None = None) -> _V
     """The event's fields with shown forms added: ``x_local`` for each moment or date, ``amount`` for
     ``amount_fen`` (and ``reward`` for ``reward_fen``), ``x_word`` for codes, joined lists, yes/no words."""
     zh = language == "zh-CN"
-    out = _Values(data)
+    out = _Values({key: "" if value is None else value for key, value in data.items()})
     for key, value in data.items():
         if key.endswith(("_at", "_on")) and isinstance(value, str):
             out[f"{key}_local"] = local_time(value, language)
