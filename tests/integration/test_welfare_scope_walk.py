@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.events.envelope import utcnow
+from tests.helpers import fill_ids
 from tests.integration import welfare_seed as seed
 
 pytestmark = pytest.mark.integration
@@ -75,16 +76,6 @@ CREATES = {("POST", "/api/v1/budgets"): {"org_id": "{a}", "year": YEAR, "categor
                                                    "reason": "x"}}
 
 
-def _fill(value, ids):
-    if isinstance(value, str):
-        return value.format(**ids) if "{" in value else value
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, ids) for v in value]
-    return value
-
-
 @pytest.fixture
 def branch_a(wf, bearer):
     orgs = seed.org_views(("fed", "a", "b"))
@@ -126,8 +117,8 @@ def _call(wf, method, rule, ids, headers):
     for arg in rule.arguments:
         url = url.replace(f"<{arg}>", ids[arg])
     key = (method, rule.rule)
-    url += _fill(QUERIES.get(key, ""), ids)
-    body = _fill(BODIES.get(key, CREATES.get(key)), ids)
+    url += fill_ids(QUERIES.get(key, ""), ids)
+    body = fill_ids(BODIES.get(key, CREATES.get(key)), ids)
     return wf.open(url, method=method, json=body, headers=headers)
 
 

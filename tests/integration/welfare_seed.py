@@ -7,6 +7,7 @@ import pytest
 from bson import ObjectId
 
 from shared.events.envelope import utcnow
+from tests.helpers import seed_member_view, seed_org_views
 
 YEAR = utcnow().year
 
@@ -24,22 +25,15 @@ def wf(welfare_app):
 
 
 def org_views(names=("fed", "a", "b")) -> dict:
-    """federation → branches, as OrgViews; returns {name: id}."""
     from services.welfare.documents import OrgView
 
-    ids = {name: str(ObjectId()) for name in names}
-    root = ids[names[0]]
-    OrgView(id=root, name=names[0], kind="federation", path=[root], status="active", version=1).save()
-    for name in names[1:]:
-        OrgView(id=ids[name], name=name, kind="grassroots", path=[root, ids[name]], status="active", version=1).save()
-    return ids
+    return seed_org_views(OrgView, names)
 
 
 def member_view(org_path, **overrides) -> str:
     from services.welfare.documents import MemberView
 
-    fields = {"status": "active", "gender": "female", "employment_type": "permanent", "kept": False, **overrides}
-    return MemberView(id=str(ObjectId()), org_path=list(org_path), version=1, **fields).save().pk
+    return seed_member_view(MemberView, org_path, **overrides)
 
 
 def budget(wf, headers, org_id, budget_fen, category="assistance", year=YEAR) -> dict:
