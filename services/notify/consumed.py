@@ -275,6 +275,22 @@ class HardshipFileDecided(_Minimal):
     decided_at = _text()
 
 
+class LifeEventPaid(_Minimal):
+    payment_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    paid_at = fields.String(required=True)
+
+
+class CampaignVisitRecorded(_Minimal):
+    visit_id = fields.String(required=True)
+    member_id = fields.String(required=True)
+    campaign_kind = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    visited_on = fields.String(required=True)
+
+
 class NoticeChanged(_Minimal):
     file_id = fields.String(required=True)
     member_id = fields.String(required=True)
@@ -315,6 +331,8 @@ ROUTES: dict[str, tuple[Schema, str]] = {
     **{W + f"application.{name}": (ApplicationDecided(), _member) for name in ("reviewed", "approved", "rejected")},
     W + "disbursement.made": (DisbursementMade(), _member),
     W + "hardship_file.decided": (HardshipFileDecided(), _member),
+    W + "life_event.paid": (LifeEventPaid(), _member),
+    W + "campaign_visit.recorded": (CampaignVisitRecorded(), _member),
     W + "notice.opened": (NoticeChanged(), _member),
     W + "notice.closed": (NoticeChanged(), _member),
     W + "objection.lodged": (ObjectionLodged(), "org:org_id"),

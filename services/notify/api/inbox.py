@@ -10,7 +10,7 @@ from shared.events.envelope import utcnow
 from shared.pagination import PageArgs, page, page_schema
 from shared.scope import get_visible
 
-from ..documents import Announcement, InboxMessage
+from ..documents import Announcement, InboxMessage, OrgView
 from .scope import caller, may_read_inbox, readable_member, staff_org, staff_sees
 
 blp = Blueprint("inbox", __name__, url_prefix="/api/v1/inbox", description="In-app inbox (站内信)")
@@ -75,9 +75,12 @@ def _whose(args) -> dict:
 
 
 def _readable_by(who, message: InboxMessage) -> bool:
+    """A member's message by the member; an organisation's by its staff (the organisation's current path,
+    whatever moves happened since)."""
     if message.member_id:
         return who.acts_as_member(message.member_id)
-    return staff_sees(who, message.org_path)
+    view = OrgView.objects(pk=message.org_id).only("path").first()
+    return staff_sees(who, view.path if view else message.org_path)
 
 
 def mark_read(message_ids) -> int:

@@ -46,7 +46,9 @@ def send_batch(announcement: Announcement, batch: int = BATCH) -> bool:
         items = [(row["_id"], row.get("org_path") or [], announcement_message(announcement, row["_id"]))
                  for row in rows if row["_id"] not in switched_off]
         added = deliver_many(items, announcement_id=str(announcement.pk))
-        Announcement.objects(pk=announcement.pk).update_one(set__cursor=ids[-1], inc__recipients=added)
+        Announcement.objects(pk=announcement.pk).update_one(inc__recipients=added)
+        # the cursor only moves on (another worker on the same announcement may be behind)
+        Announcement.objects(pk=announcement.pk, cursor__not__gte=ids[-1]).update_one(set__cursor=ids[-1])
         announcement.cursor = ids[-1]
     if len(rows) < batch:
         Announcement.objects(pk=announcement.pk, status="sending").update_one(set__status="sent",

@@ -12,7 +12,7 @@ LANGUAGES = ("zh-CN", "en")
 CHANNELS = ("inbox", "email", "sms")
 
 # categories a member may switch per channel; the mandatory ones cannot be switched off
-CATEGORIES = ("membership", "activities", "congress", "assistance", "notices", "awards", "suggestions",
+CATEGORIES = ("membership", "activities", "congress", "assistance", "welfare", "notices", "awards", "suggestions",
               "transfers", "announcements")
 MANDATORY = frozenset({"congress", "assistance", "notices"})
 
@@ -21,6 +21,12 @@ MEMBER, ORG = "member", "org"  # who reads the message: the member concerned, or
 _KINDS = {  # codes in events, shown as words
     "medical_aid": ("医疗救助", "medical aid"), "living_subsidy": ("生活补助", "living subsidy"),
     "education_aid": ("助学救助", "education aid"), "mutual_aid": ("互助保障", "mutual aid"),
+    "education_grant": ("助学金", "education grant"), "emergency_aid": ("临时救助", "emergency aid"),
+    "marriage": ("结婚慰问", "marriage"), "childbirth": ("生育慰问", "childbirth"),
+    "hospitalisation": ("住院慰问", "hospitalisation"), "retirement": ("退休慰问", "retirement"),
+    "bereavement": ("丧葬慰问", "bereavement"), "spring_festival_warmth": ("春节送温暖", "Spring Festival visit"),
+    "summer_cooling": ("夏季送清凉", "summer cooling visit"), "sick_visit": ("探望慰问", "sick visit"),
+    "other": ("慰问", "visit"),
     "approved": ("通过", "approved"), "rejected": ("不予通过", "rejected"), "declined": ("不予通过", "declined"),
     "motion": ("议案表决", "motion"), "election": ("选举", "election"),
     "suspend": ("暂停会籍", "membership suspended"), "reinstate": ("恢复会籍", "membership reinstated"),
@@ -93,7 +99,7 @@ def values(data: dict, language: str = "zh-CN", extra: dict | None = None) -> _V
             out[f"{key}_text"] = ("；" if zh else "; ").join(value)
         elif isinstance(value, bool):
             out[f"{key}_word"] = ("是" if value else "否") if zh else ("yes" if value else "no")
-    for key in ("kind", "decision", "action", "status", "from_status"):
+    for key in ("kind", "campaign_kind", "decision", "action", "status", "from_status"):
         if key in data:
             out[f"{key}_word"] = _word(data[key], language)
     if "amount_fen" in data:
@@ -235,6 +241,13 @@ _ALL = [
        "{greeting}您的困难职工建档公示已于 {closed_at_local} 结束，共收到异议 {objections} 件。",
        "Public notice closed", "{greeting}the public notice of your hardship file closed on {closed_at_local} "
        "with {objections} objection(s)."),
+    _t(W + "life_event.paid", "welfare", MEMBER, "慰问金已发放：{kind_word}",
+       "{greeting}工会{kind_word}金 {amount} 元已于 {paid_at_local} 发放，请注意查收。",
+       "Payment made: {kind_word}", "{greeting}the union paid CNY {amount} ({kind_word}) on {paid_at_local}."),
+    _t(W + "campaign_visit.recorded", "welfare", MEMBER, "{campaign_kind_word}慰问",
+       "{greeting}工会已于 {visited_on_local} 对您进行{campaign_kind_word}慰问，慰问金 {amount} 元。感谢您的辛勤付出！",
+       "{campaign_kind_word}", "{greeting}the union visited you on {visited_on_local} ({campaign_kind_word}), "
+       "with CNY {amount}."),
     _t(W + "objection.lodged", "notices", ORG, "公示期收到异议",
        "困难职工建档公示收到一件异议（{lodged_at_local}），请本会工作人员核实处理。",
        "Objection lodged", "An objection to a public notice was lodged on {lodged_at_local}; staff should look "
