@@ -117,3 +117,20 @@ def fill_ids(value, ids: dict):
     if isinstance(value, list):
         return [fill_ids(v, ids) for v in value]
     return value
+
+
+def api_routes(app, skip_prefixes: tuple[str, ...] = ()):
+    """(method, rule) of every API operation an app serves (scope walks), but its OpenAPI document."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and not rule.rule.endswith("openapi.json") \
+                and not rule.rule.startswith(skip_prefixes or ("\0",)):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule
+
+
+def call_route(client, method: str, rule, ids: dict, headers: dict, body=None, query: str = ""):
+    """Call one route with its ``<arg>`` parts and the body's and query's ``{name}`` placeholders filled."""
+    url = rule.rule
+    for arg in rule.arguments:
+        url = url.replace(f"<{arg}>", ids[arg])
+    return client.open(url + fill_ids(query, ids), method=method, json=fill_ids(body, ids), headers=headers)

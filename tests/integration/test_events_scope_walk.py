@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import fill_ids
+from tests.helpers import api_routes, call_route
 from tests.integration.events_seed import activity_body, member_view, org_views
 
 pytestmark = pytest.mark.integration
@@ -53,19 +53,12 @@ def branch_a(ev, bearer):
 
 
 def _routes(events_app):
-    for rule in events_app.url_map.iter_rules():
-        if rule.rule.startswith("/api/v1/") and not rule.rule.endswith("openapi.json") \
-                and not rule.rule.startswith(CONGRESS_PREFIXES):
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                yield method, rule
+    return api_routes(events_app, CONGRESS_PREFIXES)
 
 
 def _call(ev, method, rule, ids, headers):
-    url = rule.rule
-    for arg in rule.arguments:
-        url = url.replace(f"<{arg}>", ids[arg])
-    body = fill_ids(BODIES.get((method, rule.rule), CREATES.get((method, rule.rule))), ids)
-    return ev.open(url, method=method, json=body, headers=headers)
+    key = (method, rule.rule)
+    return call_route(ev, method, rule, ids, headers, BODIES.get(key, CREATES.get(key)))
 
 
 def test_every_route_hides_branch_a_from_staff_of_branch_b(events_app, ev, bearer, branch_a):

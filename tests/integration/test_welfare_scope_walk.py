@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.events.envelope import utcnow
-from tests.helpers import fill_ids
+from tests.helpers import api_routes, call_route
 from tests.integration import welfare_seed as seed
 
 pytestmark = pytest.mark.integration
@@ -106,20 +106,12 @@ def branch_a(wf, bearer):
 
 
 def _routes(app):
-    for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/v1/") and not rule.rule.endswith("openapi.json"):
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                yield method, rule
+    return api_routes(app)
 
 
 def _call(wf, method, rule, ids, headers):
-    url = rule.rule
-    for arg in rule.arguments:
-        url = url.replace(f"<{arg}>", ids[arg])
     key = (method, rule.rule)
-    url += fill_ids(QUERIES.get(key, ""), ids)
-    body = fill_ids(BODIES.get(key, CREATES.get(key)), ids)
-    return wf.open(url, method=method, json=body, headers=headers)
+    return call_route(wf, method, rule, ids, headers, BODIES.get(key, CREATES.get(key)), QUERIES.get(key, ""))
 
 
 def test_every_route_hides_branch_a_from_staff_of_branch_b(welfare_app, wf, bearer, branch_a):
