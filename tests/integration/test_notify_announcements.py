@@ -103,3 +103,24 @@ def test_ten_thousand_members_get_an_announcement_in_batches(notify, bearer):
     assert (got.status, got.recipients) == ("sent", 10_500) and pages == 11
     assert InboxMessage.objects(announcement_id=sent["id"]).count() == 10_500
     print(f"10,500 announcement messages in {took:.1f} s ({10_500 / took:.0f}/s)")
+
+
+def test_a_member_who_switched_announcements_off_gets_none_and_a_move_follows(notify, bearer):
+    from services.notify.consumed import HANDLERS
+    from services.notify.documents import Preference
+    from shared.events.envelope import CloudEvent
+
+    ids = seed.orgs(("fed", "a", "b"))
+    quiet, keen = seed.recipients([ids["fed"], ids["a"]], 2)
+    Preference(id=quiet, channels={"announcements": {"inbox": False}}).save()
+    sent = _announce(notify, bearer("admin", ids["a"]), ids["a"])
+    fan_out()
+    assert [m.member_id for m in InboxMessage.objects(announcement_id=sent["id"])] == [keen]
+    # branch a moves under b: the announcement follows, b's staff see it, the federation's still do
+    moved = CloudEvent(type="gonghui.members.organisation.moved", source="/gonghui/members", subject=ids["a"],
+                       data={"org_id": ids["a"], "name": "a", "kind": "grassroots", "status": "active", "version": 2,
+                             "path": [ids["fed"], ids["b"], ids["a"]], "old_path": [ids["fed"], ids["a"]]})
+    HANDLERS[moved.type](moved)
+    assert notify.get(f"/api/v1/announcements/{sent['id']}", headers=bearer("admin", ids["b"])).status_code == 200
+    assert [a["id"] for a in notify.get("/api/v1/announcements", headers=bearer("admin", ids["b"])).json["items"]] == [
+        sent["id"]]

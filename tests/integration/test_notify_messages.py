@@ -115,3 +115,16 @@ def test_messages_publish_their_delivery_and_org_messages_do_not(notify_db):
     assert [e.type for e in pending_events(InboxMessage, mine.pk)] == ["gonghui.notify.message.delivered"]
     (staff,) = seed.inbox(org_id=ids["a"])
     assert pending_events(InboxMessage, staff.pk) == []
+
+
+def test_an_organisation_message_document_has_exactly_the_shape_the_model_writes(notify_db):
+    from services.notify import domain
+    from services.notify.consumed import _inbox_document
+    from services.notify.documents import InboxMessage
+
+    message = domain.from_template(W + "objection.lodged", "ev1", "org:o1",
+                                   seed.event(W + "objection.lodged").data)
+    raw = _inbox_document(None, ["f", "o1"], message, "o1", announcement_id="a1")
+    model = InboxMessage._from_son(raw)
+    model.validate()
+    assert model.to_mongo().to_dict() == raw and model.member_id is None and model.org_id == "o1"
