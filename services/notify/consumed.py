@@ -437,9 +437,7 @@ HANDLERS = {
     "gonghui.members.member.joined": on_member_joined,
     **{f"gonghui.members.member.{name}": on_member_changed
        for name in ("applied", "application_rejected", "updated", "left")},
-    # member.status_changed: the read model only for now; on_status_changed (the read model and the
-    # member's message) replaces it once tests/integration/test_consumer_and_flow.py counts that message
-    "gonghui.members.member.status_changed": on_member_changed,
+    "gonghui.members.member.status_changed": on_status_changed,  # the read model, then the member's message
     **readmodels.organisation_handlers(OrgView, PATH_COPIES),
     **{event_type: on_notice for event_type in ROUTES if event_type != M + "member.status_changed"},
 }

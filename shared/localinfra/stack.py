@@ -30,6 +30,7 @@ SECRETS = {  # name in secrets.json → how a fresh one is made
     "GONGHUI_JWT_SECRET": lambda: secrets.token_urlsafe(48),
     "GONGHUI_MEMBERS_PII_KEYS": new_key,
     "GONGHUI_NOTIFY_PII_KEYS": new_key,
+    "GONGHUI_WELFARE_PII_KEYS": new_key,
     "GONGHUI_FINGERPRINT_KEY": lambda: secrets.token_urlsafe(48),
     "GONGHUI_CONTACT_KEYS": new_key,
 }
@@ -61,6 +62,8 @@ def service_env(service: str, values: dict) -> dict:
         env.update(GONGHUI_PII_KEYS=values["GONGHUI_MEMBERS_PII_KEYS"], GONGHUI_CONTACT_KEYS=values["GONGHUI_CONTACT_KEYS"])
         if values["GONGHUI_FINGERPRINT_KEY"]:
             env["GONGHUI_FINGERPRINT_KEY"] = values["GONGHUI_FINGERPRINT_KEY"]
+    elif service == "welfare":
+        env.update(GONGHUI_PII_KEYS=values["GONGHUI_WELFARE_PII_KEYS"])
     elif service == "notify":
         env.update(GONGHUI_PII_KEYS=values["GONGHUI_NOTIFY_PII_KEYS"], GONGHUI_CONTACT_KEYS=values["GONGHUI_CONTACT_KEYS"])
     return env

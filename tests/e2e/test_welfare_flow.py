@@ -29,15 +29,15 @@ def test_twenty_parallel_approvals_against_a_budget_that_fits_five(http, stack, 
     assert budget.status_code == 201, budget.text
     applications = []
     for member in people:
-        made = http.post("welfare", "/api/v1/applications", {"kind": "living_subsidy", "amount_fen": 100_000,
+        made = http.post("welfare", "/api/v1/assistance", {"kind": "living_subsidy", "amount_fen": 100_000,
                                                              "reason": "生活困难"}, roles="member", org=a, sub=member)
         assert made.status_code == 201, made.text
         applications.append(made.json()["id"])
-        assert http.post("welfare", f"/api/v1/applications/{applications[-1]}/review", {}, roles="admin",
+        assert http.post("welfare", f"/api/v1/assistance/{applications[-1]}/review", {}, roles="admin",
                          org=a).status_code == 200
 
     def approve(application):
-        return http.post("welfare", f"/api/v1/applications/{application}/approve", {}, roles="admin",
+        return http.post("welfare", f"/api/v1/assistance/{application}/approve", {}, roles="admin",
                          org=a).status_code
 
     with ThreadPoolExecutor(20) as pool:  # to every gunicorn worker at once

@@ -167,9 +167,10 @@ def test_read_models_follow_status_changes_and_moves(members, notify, tree, bear
                 and recipient and recipient.org_path == moved_path)
 
     _drain(relay, events_worker, notifier, until=caught_up, timeout=60)
-    # the inbox follows the move: the new industry union sees it, the old one no longer does
+    # the inbox (the welcome, then the suspension) follows the move: the new industry union sees it, the old
+    # one no longer does
     url = f"/api/v1/inbox?member_id={member['id']}"
-    assert len(notify.get(url, headers=bearer("admin", health)).json["items"]) == 1
+    assert len(notify.get(url, headers=bearer("admin", health)).json["items"]) == 2
     assert notify.get(url, headers=bearer("admin", tree["industry"])).status_code == 404
 
 

@@ -35,7 +35,7 @@ def test_the_whole_workflow_and_who_may_make_each_step(wf, bearer, branch):
     application = seed.apply(wf, branch["me"], kind="medical_aid", amount_fen=150_000)
     assert (application["status"], application["member_id"], application["org_id"]) == (
         "submitted", branch["member_id"], branch["a"])
-    path = f"/api/v1/applications/{application['id']}"
+    path = f"/api/v1/assistance/{application['id']}"
     for step, body in [("review", {}), ("approve", {}), ("reject", {"reason": "x"}),
                        ("disburse", {"payment_reference": "P"})]:
         assert _post(wf, f"{path}/{step}", branch["staff_b"], body).status_code == 404, step  # another branch
@@ -69,21 +69,21 @@ def test_the_whole_workflow_and_who_may_make_each_step(wf, bearer, branch):
     assert not any("reason" in d or "家庭" in str(d) for _, d in events)  # the member's reasons stay here
     # the member sees its own, and only its own
     assert wf.get(path, headers=branch["me"]).json["status"] == "disbursed"
-    assert [a["id"] for a in wf.get("/api/v1/applications", headers=branch["me"]).json["items"]] == [application["id"]]
+    assert [a["id"] for a in wf.get("/api/v1/assistance", headers=branch["me"]).json["items"]] == [application["id"]]
     other = bearer("member", branch["a"], sub=seed.member_view([branch["fed"], branch["a"]]))
     assert wf.get(path, headers=other).status_code == 404
-    assert wf.get("/api/v1/applications", headers=other).json["items"] == []
+    assert wf.get("/api/v1/assistance", headers=other).json["items"] == []
 
 
 def test_a_rejection_gives_the_reason_and_frees_the_kind(wf, branch):
     from services.welfare.documents import Application
 
     first = seed.apply(wf, branch["staff"], branch["member_id"], kind="emergency_aid", amount_fen=50_000)
-    again = wf.post("/api/v1/applications", headers=branch["me"],
+    again = wf.post("/api/v1/assistance", headers=branch["me"],
                     json={"kind": "emergency_aid", "amount_fen": 1_000, "reason": "x"})
     assert again.status_code == 409 and again.json["error"]["fields"] == {"kind": ["Open."]}
     assert seed.apply(wf, branch["me"], kind="living_subsidy")["status"] == "submitted"  # another kind
-    rejected = _post(wf, f"/api/v1/applications/{first['id']}/reject", branch["staff"], {"reason": "不符合临时救助条件"})
+    rejected = _post(wf, f"/api/v1/assistance/{first['id']}/reject", branch["staff"], {"reason": "不符合临时救助条件"})
     assert rejected.status_code == 200
     assert (rejected.json["status"], rejected.json["rejection_reason"]) == ("rejected", "不符合临时救助条件")
     assert seed.events_of(Application, first["id"])[-1][1]["reason"] == "不符合临时救助条件"
@@ -96,7 +96,7 @@ def test_two_racing_applications_of_one_kind_give_one(welfare_app, branch):
     def submit():
         client = welfare_app.test_client()
         barrier.wait()
-        codes.append(client.post("/api/v1/applications", headers=branch["me"], json={
+        codes.append(client.post("/api/v1/assistance", headers=branch["me"], json={
             "kind": "medical_aid", "amount_fen": 10_000, "reason": "住院"}).status_code)
 
     threads = [threading.Thread(target=submit) for _ in range(8)]
@@ -109,24 +109,24 @@ def test_two_racing_applications_of_one_kind_give_one(welfare_app, branch):
 
 def test_active_members_only_and_staff_only_in_their_scope(wf, bearer, branch):
     suspended = seed.member_view([branch["fed"], branch["a"]], status="suspended")
-    refused = wf.post("/api/v1/applications", headers=branch["staff"],
+    refused = wf.post("/api/v1/assistance", headers=branch["staff"],
                       json={"member_id": suspended, "kind": "living_subsidy", "amount_fen": 1_000, "reason": "x"})
     assert refused.status_code == 409 and "active" in refused.json["error"]["message"]
-    assert wf.post("/api/v1/applications", headers=branch["staff_b"], json={
+    assert wf.post("/api/v1/assistance", headers=branch["staff_b"], json={
         "member_id": branch["member_id"], "kind": "living_subsidy", "amount_fen": 1_000,
         "reason": "x"}).status_code == 404
     other = seed.member_view([branch["fed"], branch["a"]])
-    assert wf.post("/api/v1/applications", headers=branch["me"], json={
+    assert wf.post("/api/v1/assistance", headers=branch["me"], json={
         "member_id": other, "kind": "living_subsidy", "amount_fen": 1_000, "reason": "x"}).status_code == 403
 
 
 def test_an_education_grant_names_the_child_school_and_year(wf, branch):
     body = {"kind": "education_grant", "amount_fen": 300_000, "reason": "子女考入大学"}
-    missing = wf.post("/api/v1/applications", headers=branch["me"], json=body)
+    missing = wf.post("/api/v1/assistance", headers=branch["me"], json=body)
     assert missing.status_code == 422 and "child_school" in missing.json["error"]["fields"]
     made = seed.apply(wf, branch["me"], **{**body, "child_school": "浙江大学", "child_admission_year": seed.YEAR})
     assert (made["child_school"], made["child_admission_year"]) == ("浙江大学", seed.YEAR)
-    wrong = wf.post("/api/v1/applications", headers=branch["me"], json={
+    wrong = wf.post("/api/v1/assistance", headers=branch["me"], json={
         "kind": "medical_aid", "amount_fen": 1, "reason": "x", "child_school": "浙江大学"})
     assert wrong.status_code == 422
 
@@ -141,13 +141,13 @@ def test_yearly_caps_per_kind_and_member_set_by_the_level_above(wf, branch):
     assert wf.get(f"/api/v1/policies/{branch['a']}", headers=branch["staff_b"]).status_code == 404
 
     first = seed.reviewed(wf, branch["staff"], branch["member_id"], amount_fen=200_000)
-    assert _post(wf, f"/api/v1/applications/{first['id']}/approve", branch["staff"]).status_code == 200
-    still_open = wf.post("/api/v1/applications", headers=branch["me"],
+    assert _post(wf, f"/api/v1/assistance/{first['id']}/approve", branch["staff"]).status_code == 200
+    still_open = wf.post("/api/v1/assistance", headers=branch["me"],
                          json={"kind": "living_subsidy", "amount_fen": 50_000, "reason": "x"})
     assert still_open.status_code == 409  # the first is still open (approved, not yet paid)
-    assert _post(wf, f"/api/v1/applications/{first['id']}/disburse", branch["staff"],
+    assert _post(wf, f"/api/v1/assistance/{first['id']}/disburse", branch["staff"],
                  {"payment_reference": "P1"}).status_code == 200
-    over = wf.post("/api/v1/applications", headers=branch["me"],
+    over = wf.post("/api/v1/assistance", headers=branch["me"],
                    json={"kind": "living_subsidy", "amount_fen": 100_001, "reason": "x"})
     assert over.status_code == 422 and "cap" in over.json["error"]["message"]
     assert seed.apply(wf, branch["me"], amount_fen=100_000)["status"] == "submitted"  # exactly up to the cap
@@ -158,14 +158,14 @@ def test_over_the_branch_limit_the_level_above_approves(wf, bearer, branch):
     wf.put(f"/api/v1/policies/{branch['a']}", json={"branch_limit_fen": 100_000, "notice_days": 5},
            headers=branch["fed_staff"])
     big = seed.reviewed(wf, branch["staff"], branch["member_id"], kind="medical_aid", amount_fen=100_001)
-    assert _post(wf, f"/api/v1/applications/{big['id']}/approve", branch["staff"]).status_code == 403
-    assert _post(wf, f"/api/v1/applications/{big['id']}/reject", branch["staff"], {"reason": "x"}).status_code == 403
-    assert _post(wf, f"/api/v1/applications/{big['id']}/approve", branch["staff_b"]).status_code == 404
-    approved = _post(wf, f"/api/v1/applications/{big['id']}/approve", branch["fed_staff"])
+    assert _post(wf, f"/api/v1/assistance/{big['id']}/approve", branch["staff"]).status_code == 403
+    assert _post(wf, f"/api/v1/assistance/{big['id']}/reject", branch["staff"], {"reason": "x"}).status_code == 403
+    assert _post(wf, f"/api/v1/assistance/{big['id']}/approve", branch["staff_b"]).status_code == 404
+    approved = _post(wf, f"/api/v1/assistance/{big['id']}/approve", branch["fed_staff"])
     assert approved.status_code == 200, approved.json
     assert approved.json["trail"][-1]["by"] == f"admin:{branch['fed']}"
     small = seed.reviewed(wf, branch["staff"], branch["member_id"], kind="living_subsidy", amount_fen=100_000)
-    assert _post(wf, f"/api/v1/applications/{small['id']}/approve", branch["staff"]).status_code == 200
+    assert _post(wf, f"/api/v1/assistance/{small['id']}/approve", branch["staff"]).status_code == 200
 
 
 def test_an_approval_without_a_budget_or_past_it_is_refused(wf, bearer):
@@ -173,11 +173,11 @@ def test_an_approval_without_a_budget_or_past_it_is_refused(wf, bearer):
     staff = bearer("admin", orgs["a"])
     member = seed.member_view([orgs["fed"], orgs["a"]])
     application = seed.reviewed(wf, staff, member, amount_fen=50_000)
-    none = _post(wf, f"/api/v1/applications/{application['id']}/approve", staff)
+    none = _post(wf, f"/api/v1/assistance/{application['id']}/approve", staff)
     assert none.status_code == 422 and "budget" in none.json["error"]["message"]
     seed.budget(wf, staff, orgs["a"], 49_999)
-    assert _post(wf, f"/api/v1/applications/{application['id']}/approve", staff).status_code == 422
-    assert wf.get(f"/api/v1/applications/{application['id']}", headers=staff).json["status"] == "reviewed"
+    assert _post(wf, f"/api/v1/assistance/{application['id']}/approve", staff).status_code == 422
+    assert wf.get(f"/api/v1/assistance/{application['id']}", headers=staff).json["status"] == "reviewed"
     assert wf.get(f"/api/v1/ledger?org_id={orgs['a']}", headers=staff).json["items"] == []
 
 
@@ -194,7 +194,7 @@ def test_a_rejection_winning_over_an_approval_releases_the_commitment(wf, branch
         return real_write(obj, *args, **kwargs)
 
     monkeypatch.setattr(applications.versioned, "write", reject_first)
-    assert _post(wf, f"/api/v1/applications/{stored.pk}/approve", branch["staff"]).status_code == 409
+    assert _post(wf, f"/api/v1/assistance/{stored.pk}/approve", branch["staff"]).status_code == 409
     monkeypatch.undo()
     kinds = sorted(e.kind for e in LedgerEntry.objects(application_id=stored.pk))
     assert kinds == ["commitment", "reversal"]
@@ -212,7 +212,7 @@ def test_an_approval_that_died_after_committing_is_counted_once_or_released(wf, 
     first = seed.reviewed(wf, branch["staff"], branch["member_id"], amount_fen=30_000)
     ledger.record(budget, "commitment", 30_000, f"commit:{first['id']}", "admin",
                   application_id=ObjectId(first["id"]))  # then the process died
-    again = _post(wf, f"/api/v1/applications/{first['id']}/approve", branch["staff"])
+    again = _post(wf, f"/api/v1/assistance/{first['id']}/approve", branch["staff"])
     assert again.status_code == 200, again.json
     assert LedgerEntry.objects(application_id=ObjectId(first["id"])).count() == 1
     assert Budget.objects(pk=budget.pk).first().committed_fen == 30_000
@@ -220,7 +220,7 @@ def test_an_approval_that_died_after_committing_is_counted_once_or_released(wf, 
     second = seed.reviewed(wf, branch["staff"], branch["member_id"], kind="medical_aid", amount_fen=20_000)
     ledger.record(budget, "commitment", 20_000, f"commit:{second['id']}", "admin",
                   application_id=ObjectId(second["id"]))  # then the process died
-    assert _post(wf, f"/api/v1/applications/{second['id']}/reject", branch["staff"],
+    assert _post(wf, f"/api/v1/assistance/{second['id']}/reject", branch["staff"],
                  {"reason": "材料不实"}).status_code == 200
     assert sorted(e.kind for e in LedgerEntry.objects(application_id=ObjectId(second["id"]))) == [
         "commitment", "reversal"]
@@ -234,10 +234,10 @@ def test_an_applicants_reasons_are_sealed_at_rest_and_shown_to_whoever_may_read_
 
     body = {"member_id": branch["member_id"], "kind": "medical_aid", "amount_fen": 50_000,
             "reason": "父亲住院手术，自付部分较高"}
-    made = wf.post("/api/v1/applications", json=body, headers=branch["staff"])
+    made = wf.post("/api/v1/assistance", json=body, headers=branch["staff"])
     assert made.status_code == 201, made.json
     raw = Application._get_collection().find_one({"_id": ObjectId(made.json["id"])})
     assert "住院" not in str(raw) and "reason" not in raw  # only the sealed form is stored
-    assert wf.get(f"/api/v1/applications/{made.json['id']}", headers=branch["staff"]).json["reason"] == body["reason"]
-    assert wf.get(f"/api/v1/applications/{made.json['id']}", headers=branch["me"]).json["reason"] == body["reason"]
-    assert wf.get(f"/api/v1/applications/{made.json['id']}", headers=branch["staff_b"]).status_code == 404
+    assert wf.get(f"/api/v1/assistance/{made.json['id']}", headers=branch["staff"]).json["reason"] == body["reason"]
+    assert wf.get(f"/api/v1/assistance/{made.json['id']}", headers=branch["me"]).json["reason"] == body["reason"]
+    assert wf.get(f"/api/v1/assistance/{made.json['id']}", headers=branch["staff_b"]).status_code == 404

@@ -36,14 +36,14 @@ def test_members_reach_welfare_and_its_decisions_reach_the_topic(members, tree, 
     me = bearer("member", tree["a"], sub=ids[0])
     application = seed.apply(wf, me, kind="emergency_aid", amount_fen=80_000)["id"]
     for step, body in [("review", {}), ("approve", {}), ("disburse", {"payment_reference": "BANK-1"})]:
-        answer = wf.post(f"/api/v1/applications/{application}/{step}", json=body, headers=admin)
+        answer = wf.post(f"/api/v1/assistance/{application}/{step}", json=body, headers=admin)
         assert answer.status_code == 200, (step, answer.json)
 
     left = members.post(f"/api/v1/members/{ids[1]}/status", json={"action": "leave", "reason": "voluntary"},
                         headers=admin)
     assert left.status_code == 200, left.json
     drain(relay, welfare, until=lambda: MemberView.objects(pk=ids[1]).first().status != "active")
-    refused = wf.post("/api/v1/applications", json={"kind": "living_subsidy", "amount_fen": 1_000, "reason": "x"},
+    refused = wf.post("/api/v1/assistance", json={"kind": "living_subsidy", "amount_fen": 1_000, "reason": "x"},
                       headers=bearer("member", tree["a"], sub=ids[1]))
     assert refused.status_code == 409
 

@@ -134,7 +134,7 @@ def test_twenty_parallel_approvals_against_a_budget_that_fits_five(welfare_app, 
     def approve(application_id):
         client = welfare_app.test_client()
         barrier.wait()
-        answers[application_id] = client.post(f"/api/v1/applications/{application_id}/approve", json={},
+        answers[application_id] = client.post(f"/api/v1/assistance/{application_id}/approve", json={},
                                               headers=staff)
 
     threads = [threading.Thread(target=approve, args=(a,)) for a in applications]
@@ -150,7 +150,7 @@ def test_twenty_parallel_approvals_against_a_budget_that_fits_five(welfare_app, 
     assert sum(e.amount_fen for e in entries) == 500_000
     stored = Budget.objects(pk=ObjectId(budget)).first()
     assert (stored.committed_fen, stored.remaining_fen) == (500_000, 0)
-    statuses = [wf.get(f"/api/v1/applications/{a}", headers=staff).json["status"] for a in applications]
+    statuses = [wf.get(f"/api/v1/assistance/{a}", headers=staff).json["status"] for a in applications]
     assert sorted(statuses) == ["approved"] * 5 + ["reviewed"] * 15
 
 

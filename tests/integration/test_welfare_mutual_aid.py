@@ -79,7 +79,7 @@ def test_a_claim_follows_the_assistance_workflow_and_is_paid_by_the_scheme(wf, s
     claim = made.json
     assert (claim["kind"], claim["amount_fen"], claim["status"], claim["expenses_fen"]) == (
         "mutual_aid", 300_000, "submitted", 600_000)  # 60 % of 500,000 above the deductible
-    path = f"/api/v1/applications/{claim['id']}"
+    path = f"/api/v1/assistance/{claim['id']}"
     for step, body in [("review", {}), ("approve", {}), ("reject", {"reason": "x"}),
                        ("disburse", {"payment_reference": "P"})]:
         assert wf.post(f"{path}/{step}", json=body, headers=scheme["staff_b"]).status_code == 404, step
@@ -110,14 +110,14 @@ def test_a_claim_follows_the_assistance_workflow_and_is_paid_by_the_scheme(wf, s
 def test_a_rejected_claim_gives_the_cap_back_and_the_budget_refuses_overspending(wf, scheme):
     wf.post("/api/v1/mutual-aid/enrolments", json={}, headers=scheme["me"])
     first = _claim(wf, scheme["me"], 400_000).json  # 180,000
-    path = f"/api/v1/applications/{first['id']}"
+    path = f"/api/v1/assistance/{first['id']}"
     wf.post(f"{path}/review", json={}, headers=scheme["staff"])
     assert wf.post(f"{path}/approve", json={}, headers=scheme["staff"]).status_code == 200
     rejected = wf.post(f"{path}/reject", json={"reason": "x"}, headers=scheme["staff"])
     assert rejected.status_code == 409  # approved: past rejection
     second = _claim(wf, scheme["me"], 300_000).json  # 120,000
-    wf.post(f"/api/v1/applications/{second['id']}/review", json={}, headers=scheme["staff"])
-    assert wf.post(f"/api/v1/applications/{second['id']}/reject", json={"reason": "材料不全"},
+    wf.post(f"/api/v1/assistance/{second['id']}/review", json={}, headers=scheme["staff"])
+    assert wf.post(f"/api/v1/assistance/{second['id']}/reject", json={"reason": "材料不全"},
                    headers=scheme["staff"]).status_code == 200
     enrolment = wf.get("/api/v1/mutual-aid/enrolments", headers=scheme["me"]).json["items"][0]
     assert enrolment["cap_left_fen"] == 1_000_000 - 180_000
@@ -126,8 +126,8 @@ def test_a_rejected_claim_gives_the_cap_back_and_the_budget_refuses_overspending
 
     Budget.objects(org_id=scheme["fed"], category="mutual_aid").update_one(set__remaining_fen=1_000)
     third = _claim(wf, scheme["me"], 200_000).json  # 60,000
-    wf.post(f"/api/v1/applications/{third['id']}/review", json={}, headers=scheme["staff"])
-    refused = wf.post(f"/api/v1/applications/{third['id']}/approve", json={}, headers=scheme["staff"])
+    wf.post(f"/api/v1/assistance/{third['id']}/review", json={}, headers=scheme["staff"])
+    refused = wf.post(f"/api/v1/assistance/{third['id']}/approve", json={}, headers=scheme["staff"])
     assert refused.status_code == 422 and "overspent" in refused.json["error"]["message"]
     enrolment = wf.get("/api/v1/mutual-aid/enrolments", headers=scheme["me"]).json["items"][0]
     assert enrolment["cap_left_fen"] == 1_000_000 - 180_000
@@ -143,7 +143,7 @@ def test_racing_approvals_of_claims_do_not_exceed_the_cap(welfare_app, wf, schem
     for _ in range(8):
         claim = _claim(wf, scheme["me"], 350_000).json  # 60 % of 250,000 = 150,000
         assert claim["amount_fen"] == 150_000
-        assert wf.post(f"/api/v1/applications/{claim['id']}/review", json={},
+        assert wf.post(f"/api/v1/assistance/{claim['id']}/review", json={},
                        headers=scheme["staff"]).status_code == 200
         ids.append(claim["id"])
     barrier, codes = threading.Barrier(len(ids)), []
@@ -151,7 +151,7 @@ def test_racing_approvals_of_claims_do_not_exceed_the_cap(welfare_app, wf, schem
     def approve(claim_id):
         client = welfare_app.test_client()
         barrier.wait()
-        codes.append(client.post(f"/api/v1/applications/{claim_id}/approve", json={},
+        codes.append(client.post(f"/api/v1/assistance/{claim_id}/approve", json={},
                                  headers=scheme["staff"]).status_code)
 
     threads = [threading.Thread(target=approve, args=(i,)) for i in ids]

@@ -21,11 +21,11 @@ BODIES = {  # a valid body for each route that names an object, so that scope (n
     ("POST", "/api/v1/ledger/<entry_id>/reverse"): {"note": "x"},
     ("GET", "/api/v1/funds/report"): None,
     ("GET", "/api/v1/funds/export"): None,
-    ("GET", "/api/v1/applications/<application_id>"): None,
-    ("POST", "/api/v1/applications/<application_id>/review"): {},
-    ("POST", "/api/v1/applications/<application_id>/approve"): {},
-    ("POST", "/api/v1/applications/<application_id>/reject"): {"reason": "x"},
-    ("POST", "/api/v1/applications/<application_id>/disburse"): {"payment_reference": "P"},
+    ("GET", "/api/v1/assistance/<application_id>"): None,
+    ("POST", "/api/v1/assistance/<application_id>/review"): {},
+    ("POST", "/api/v1/assistance/<application_id>/approve"): {},
+    ("POST", "/api/v1/assistance/<application_id>/reject"): {"reason": "x"},
+    ("POST", "/api/v1/assistance/<application_id>/disburse"): {"payment_reference": "P"},
     ("GET", "/api/v1/hardship-files/<file_id>"): None,
     ("GET", "/api/v1/hardship-files/<file_id>/details"): None,
     ("GET", "/api/v1/hardship-files/<file_id>/details-reads"): None,
@@ -59,11 +59,11 @@ BODIES = {  # a valid body for each route that names an object, so that scope (n
 }
 QUERIES = {("GET", "/api/v1/funds/report"): f"?org_id={{a}}&year={YEAR}",
            ("GET", "/api/v1/funds/export"): f"?org_id={{a}}&year={YEAR}"}
-LISTS = {("GET", "/api/v1/budgets"), ("GET", "/api/v1/ledger"), ("GET", "/api/v1/applications"),
+LISTS = {("GET", "/api/v1/budgets"), ("GET", "/api/v1/ledger"), ("GET", "/api/v1/assistance"),
          ("GET", "/api/v1/hardship-files"), ("GET", "/api/v1/campaigns"), ("GET", "/api/v1/life-event-payments"),
          ("GET", "/api/v1/mutual-aid/enrolments")}
 CREATES = {("POST", "/api/v1/budgets"): {"org_id": "{a}", "year": YEAR, "category": "training", "budget_fen": 1},
-           ("POST", "/api/v1/applications"): {"member_id": "{member_id}", "kind": "medical_aid", "amount_fen": 1,
+           ("POST", "/api/v1/assistance"): {"member_id": "{member_id}", "kind": "medical_aid", "amount_fen": 1,
                                               "reason": "x"},
            ("POST", "/api/v1/hardship-files"): {"member_id": "{member_id}", "category": "deep",
                                                 "details": seed.DETAILS},
@@ -128,7 +128,7 @@ def test_every_route_hides_branch_a_from_staff_of_branch_b(welfare_app, wf, bear
             assert response.status_code == 404, (key, response.status_code, response.json)
             assert response.json["error"]["code"] == "not_found"
     assert walked == set(BODIES) | LISTS | set(CREATES)
-    shown = wf.get(f"/api/v1/applications/{branch_a['application_id']}", headers=branch_a["staff"]).json
+    shown = wf.get(f"/api/v1/assistance/{branch_a['application_id']}", headers=branch_a["staff"]).json
     assert shown["status"] == "submitted"  # nothing changed
     assert wf.get(f"/api/v1/hardship-files/{branch_a['file_id']}", headers=branch_a["staff"]).json["status"] == \
         "in_notice"
@@ -141,8 +141,8 @@ def test_every_route_hides_branch_a_from_staff_of_branch_b(welfare_app, wf, bear
 
 def test_a_member_does_what_a_member_does_and_nothing_else(welfare_app, wf, bearer, branch_a):
     me = bearer("member", branch_a["a"], sub=branch_a["member_id"])
-    allowed = {("GET", "/api/v1/applications"), ("GET", "/api/v1/applications/<application_id>"),
-               ("POST", "/api/v1/applications"),  # its own (staff name the member: 403 for another)
+    allowed = {("GET", "/api/v1/assistance"), ("GET", "/api/v1/assistance/<application_id>"),
+               ("POST", "/api/v1/assistance"),  # its own (staff name the member: 403 for another)
                ("GET", "/api/v1/hardship-files"), ("GET", "/api/v1/hardship-files/<file_id>"),
                ("POST", "/api/v1/hardship-files"),  # its own: it has one already (409)
                ("POST", "/api/v1/hardship-files/<file_id>/objections"),  # not to its own file (409)
@@ -156,15 +156,15 @@ def test_a_member_does_what_a_member_does_and_nothing_else(welfare_app, wf, bear
             continue
         response = _call(wf, method, rule, branch_a, me)
         assert response.status_code in (403, 404), (key, response.status_code, response.json)
-    assert [a["id"] for a in wf.get("/api/v1/applications", headers=me).json["items"]] == [branch_a["application_id"]]
-    assert wf.get(f"/api/v1/applications/{branch_a['application_id']}", headers=me).status_code == 200
+    assert [a["id"] for a in wf.get("/api/v1/assistance", headers=me).json["items"]] == [branch_a["application_id"]]
+    assert wf.get(f"/api/v1/assistance/{branch_a['application_id']}", headers=me).status_code == 200
     assert [f["id"] for f in wf.get("/api/v1/hardship-files", headers=me).json["items"]] == [branch_a["file_id"]]
     assert wf.get(f"/api/v1/hardship-files/{branch_a['file_id']}", headers=me).status_code == 200
     assert wf.post("/api/v1/hardship-files", json={"category": "deep", "details": seed.DETAILS},
                    headers=me).status_code == 409
     assert wf.post(f"/api/v1/hardship-files/{branch_a['file_id']}/objections", json={"text": "x"},
                    headers=me).status_code == 409
-    made = wf.post("/api/v1/applications", json={"kind": "medical_aid", "amount_fen": 1, "reason": "x"}, headers=me)
+    made = wf.post("/api/v1/assistance", json={"kind": "medical_aid", "amount_fen": 1, "reason": "x"}, headers=me)
     assert made.status_code == 201 and made.json["member_id"] == branch_a["member_id"]
     assert [p["id"] for p in wf.get("/api/v1/life-event-payments", headers=me).json["items"]] == [
         branch_a["payment_id"]]
@@ -175,5 +175,5 @@ def test_a_member_does_what_a_member_does_and_nothing_else(welfare_app, wf, bear
                                                         "discharged_on": "2026-01-02", "reason": "x"}, headers=me)
     assert claim.status_code == 201 and claim.json["kind"] == "mutual_aid"
     other = seed.member_view([branch_a["fed"], branch_a["a"]])
-    assert wf.post("/api/v1/applications", json={"member_id": other, "kind": "medical_aid", "amount_fen": 1,
+    assert wf.post("/api/v1/assistance", json={"member_id": other, "kind": "medical_aid", "amount_fen": 1,
                                                   "reason": "x"}, headers=me).status_code == 403

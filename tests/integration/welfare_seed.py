@@ -47,14 +47,14 @@ def apply(wf, headers, member_id=None, kind="living_subsidy", amount_fen=100_000
     body = {"kind": kind, "amount_fen": amount_fen, "reason": "家庭成员重病，收入骤减", **extra}
     if member_id:
         body["member_id"] = member_id
-    response = wf.post("/api/v1/applications", json=body, headers=headers)
+    response = wf.post("/api/v1/assistance", json=body, headers=headers)
     assert response.status_code == 201, response.json
     return response.json
 
 
 def reviewed(wf, headers, member_id, **kwargs) -> dict:
     application = apply(wf, headers, member_id, **kwargs)
-    response = wf.post(f"/api/v1/applications/{application['id']}/review", json={}, headers=headers)
+    response = wf.post(f"/api/v1/assistance/{application['id']}/review", json={}, headers=headers)
     assert response.status_code == 200, response.json
     return response.json
 

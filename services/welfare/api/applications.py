@@ -14,7 +14,7 @@ from ..domain.assistance import APPLIED_KINDS, KINDS, STATUSES
 from .common import OBJECT_ID, StepSchema, fen, steps_out, year
 from .scope import context
 
-blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
+blp = Blueprint("applications", __name__, url_prefix="/api/v1/assistance",
                 description="Assistance applications (帮扶申请)")
 
 

@@ -94,6 +94,6 @@ class Claims(MethodView):
     def post(self, body):
         """A hospitalisation claim of an enrolled member: an application of kind mutual_aid for the scheme's
         rate of the expenses above the deductible, within what is left of the yearly cap. It then follows
-        the application workflow (/api/v1/applications/<id>/review, approve, reject, disburse)."""
+        the application workflow (/api/v1/assistance/<id>/review, approve, reject, disburse)."""
         return application_out(mutual_aid.claim(context(), body.get("member_id"), body["expenses_fen"],
                                                 body["admitted_on"], body["discharged_on"], body["reason"]))
