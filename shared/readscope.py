@@ -13,6 +13,9 @@ from .config import Settings
 from .errors import Forbidden, NotFound, Unauthenticated
 from .scope import require_role
 
+__all__ = ["ReadScopeContext", "Found", "acting_member", "check_caller", "is_staff", "me", "member", "object_id",
+           "org_path", "own_or_in_scope", "own_or_subtree", "own_path", "require_staff", "sees", "staff_org"]
+
 
 @dataclass
 class ReadScopeContext:
@@ -114,3 +117,20 @@ def object_id(value: str, what: str) -> ObjectId:
     if not ObjectId.is_valid(value):
         raise NotFound(f"{what} not found")
     return ObjectId(value)
+
+
+def own_or_in_scope(ctx: ReadScopeContext, document, value: str, what: str):
+    """A member's object (one with ``member_id`` and a copy of its ``org_path``), for the member itself or
+    staff at or above its organisation."""
+    found = document.objects(pk=object_id(value, what)).first()
+    if found is None or not (ctx.who.acts_as_member(found.member_id) or sees(ctx, found.org_path)):
+        raise NotFound(f"{what} not found")
+    return found
+
+
+def own_or_subtree(ctx: ReadScopeContext, document):
+    """The members' objects a caller lists: staff, those at or below their organisation (every one for an
+    operator bound to none); a member, its own."""
+    if is_staff(ctx):
+        return document.objects if ctx.who.org is None else document.objects(org_path=ctx.who.org)
+    return document.objects(member_id=ctx.who.sub) if ctx.who.has("member") else document.objects(pk=None)

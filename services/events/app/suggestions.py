@@ -28,18 +28,12 @@ def submit(ctx: Context, title: str, content: str) -> Suggestion:
 
 
 def read(ctx: Context, suggestion_id: str) -> Suggestion:
-    found = Suggestion.objects(pk=access.object_id(suggestion_id, "suggestion")).first()
-    if found is None or not (ctx.who.acts_as_member(found.member_id) or access.sees(ctx, found.org_path)):
-        raise NotFound("suggestion not found")
-    return found
+    return access.own_or_in_scope(ctx, Suggestion, suggestion_id, "suggestion")
 
 
 def listing(ctx: Context, status: str | None) -> Found:
     """Staff: suggestions from their organisation and below. A member: its own."""
-    if access.is_staff(ctx):
-        rows = Suggestion.objects if ctx.who.org is None else Suggestion.objects(org_path=ctx.who.org)
-    else:
-        rows = Suggestion.objects(member_id=ctx.who.sub) if ctx.who.has("member") else Suggestion.objects(pk=None)
+    rows = access.own_or_subtree(ctx, Suggestion)
     return Found(rows.filter(status=status) if status else rows, None)
 
 

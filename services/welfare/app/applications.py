@@ -74,10 +74,7 @@ def reason_of(ctx: Context, application: Application) -> str:
 
 
 def read(ctx: Context, application_id: str) -> Application:
-    found = Application.objects(pk=access.object_id(application_id, "application")).first()
-    if found is None or not (ctx.who.acts_as_member(found.member_id) or access.sees(ctx, found.org_path)):
-        raise NotFound("application not found")
-    return found
+    return access.own_or_in_scope(ctx, Application, application_id, "application")
 
 
 def _staff_read(ctx: Context, application_id: str) -> Application:
@@ -90,12 +87,9 @@ def _staff_read(ctx: Context, application_id: str) -> Application:
 
 def listing(ctx: Context, status: str | None, kind: str | None, member_id: str | None) -> Found:
     """Staff: applications of their organisation and below. A member: its own."""
-    if access.is_staff(ctx):
-        rows = Application.objects if ctx.who.org is None else Application.objects(org_path=ctx.who.org)
-        if member_id:
-            rows = rows.filter(member_id=member_id)
-    else:
-        rows = Application.objects(member_id=ctx.who.sub) if ctx.who.has("member") else Application.objects(pk=None)
+    rows = access.own_or_subtree(ctx, Application)
+    if member_id and access.is_staff(ctx):
+        rows = rows.filter(member_id=member_id)
     if status:
         rows = rows.filter(status=status)
     return Found(rows.filter(kind=kind) if kind else rows, None)

@@ -64,10 +64,7 @@ def submit(ctx: Context, member_id: str | None, category: str, details: dict) ->
 
 def read(ctx: Context, file_id: str) -> HardshipFile:
     """The member sees its own file's state (never its sealed details); staff of its branch or above."""
-    found = HardshipFile.objects(pk=access.object_id(file_id, "file")).first()
-    if found is None or not (ctx.who.acts_as_member(found.member_id) or access.sees(ctx, found.org_path)):
-        raise NotFound("file not found")
-    return found
+    return access.own_or_in_scope(ctx, HardshipFile, file_id, "file")
 
 
 def _staff_read(ctx: Context, file_id: str) -> HardshipFile:
@@ -80,10 +77,7 @@ def _staff_read(ctx: Context, file_id: str) -> HardshipFile:
 def listing(ctx: Context, status: str | None, due: bool) -> Found:
     """Staff: files of their organisation and below (``due``: filed ones past their review date). A member:
     its own."""
-    if access.is_staff(ctx):
-        rows = HardshipFile.objects if ctx.who.org is None else HardshipFile.objects(org_path=ctx.who.org)
-    else:
-        rows = HardshipFile.objects(member_id=ctx.who.sub) if ctx.who.has("member") else HardshipFile.objects(pk=None)
+    rows = access.own_or_subtree(ctx, HardshipFile)
     if due:
         rows = rows.filter(status="filed", review_on__lte=utcnow().date())
     return Found(rows.filter(status=status) if status else rows, None)

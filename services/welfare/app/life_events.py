@@ -12,7 +12,7 @@ from datetime import date
 from bson import ObjectId
 
 from shared import versioned
-from shared.errors import NotFound, Refused, in_state, refuse_unless
+from shared.errors import Refused, in_state, refuse_unless
 from shared.events.envelope import utcnow
 
 from ..documents import Budget, LifeEventPayment
@@ -50,19 +50,12 @@ def pay(ctx: Context, member_id: str, kind: str, occurred_on: date, note: str | 
 
 
 def read(ctx: Context, payment_id: str) -> LifeEventPayment:
-    found = LifeEventPayment.objects(pk=access.object_id(payment_id, "payment")).first()
-    if found is None or not (ctx.who.acts_as_member(found.member_id) or access.sees(ctx, found.org_path)):
-        raise NotFound("payment not found")
-    return found
+    return access.own_or_in_scope(ctx, LifeEventPayment, payment_id, "payment")
 
 
 def listing(ctx: Context, member_id: str | None, kind: str | None) -> Found:
     """Staff: payments of their organisation and below; a member: its own."""
-    if access.is_staff(ctx):
-        rows = LifeEventPayment.objects if ctx.who.org is None else LifeEventPayment.objects(org_path=ctx.who.org)
-        if member_id:
-            rows = rows.filter(member_id=member_id)
-    else:
-        rows = LifeEventPayment.objects(member_id=ctx.who.sub) if ctx.who.has("member") else \
-            LifeEventPayment.objects(pk=None)
+    rows = access.own_or_subtree(ctx, LifeEventPayment)
+    if member_id and access.is_staff(ctx):
+        rows = rows.filter(member_id=member_id)
     return Found(rows.filter(kind=kind) if kind else rows, None)

@@ -15,7 +15,7 @@ from datetime import date
 from bson import ObjectId
 
 from shared import versioned
-from shared.errors import NotFound, Refused, in_state, refuse_unless
+from shared.errors import Refused, in_state, refuse_unless
 from shared.events.envelope import utcnow
 
 from ..documents import Application, Budget, Enrolment, Step
@@ -56,19 +56,13 @@ def enrol(ctx: Context, member_id: str | None) -> Enrolment:
 
 
 def read_enrolment(ctx: Context, enrolment_id: str) -> Enrolment:
-    found = Enrolment.objects(pk=access.object_id(enrolment_id, "enrolment")).first()
-    if found is None or not (ctx.who.acts_as_member(found.member_id) or access.sees(ctx, found.org_path)):
-        raise NotFound("enrolment not found")
-    return found
+    return access.own_or_in_scope(ctx, Enrolment, enrolment_id, "enrolment")
 
 
 def enrolments(ctx: Context, member_id: str | None, year: int | None) -> Found:
-    if access.is_staff(ctx):
-        rows = Enrolment.objects if ctx.who.org is None else Enrolment.objects(org_path=ctx.who.org)
-        if member_id:
-            rows = rows.filter(member_id=member_id)
-    else:
-        rows = Enrolment.objects(member_id=ctx.who.sub) if ctx.who.has("member") else Enrolment.objects(pk=None)
+    rows = access.own_or_subtree(ctx, Enrolment)
+    if member_id and access.is_staff(ctx):
+        rows = rows.filter(member_id=member_id)
     return Found(rows.filter(year=year) if year else rows, None)
 
 
