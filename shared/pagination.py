@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from bson import ObjectId
 from marshmallow import Schema, ValidationError, fields, validate, validates
@@ -10,6 +12,15 @@ from mongoengine import ObjectIdField
 from mongoengine.queryset.visitor import Q
 
 MAX_LIMIT = 100
+
+
+@dataclass
+class Found:
+    """What a listing use case returns: the rows (a queryset, paged by the view) and a filter applied to
+    each page after the query (None when the query alone decides; e.g. dropping rows a subtree move has
+    taken out of scope meanwhile)."""
+    rows: object
+    keep: Callable[[list], list] | None
 
 
 class PageArgs(Schema):

@@ -4,13 +4,13 @@ rewritten by the service's worker when a subtree moves. Anything missing or out 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 
 from bson import ObjectId
 
 from .auth import Caller
 from .config import Settings
 from .errors import Forbidden, NotFound, Unauthenticated
+from .pagination import Found
 from .scope import require_role
 
 __all__ = ["ReadScopeContext", "Found", "acting_member", "check_caller", "is_staff", "me", "member", "object_id",
@@ -28,14 +28,6 @@ class ReadScopeContext:
     request_id: str | None = None
     paths: dict[str, list[str] | None] = field(default_factory=dict)  # organisation paths read so far
     cache: dict = field(default_factory=dict)  # what one request reads more than once
-
-
-@dataclass
-class Found:
-    """What a listing use case returns: the rows (a queryset, paged by the view) and a filter applied
-    to each page after the query (None when the query alone decides)."""
-    rows: object
-    keep: Callable[[list], list] | None
 
 
 def check_caller(ctx: ReadScopeContext) -> None:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 
 from shared.auth import Caller
 from shared.config import Settings
+from shared.pagination import Found
 from shared.pii import Vault
 
 from ..tree import PathResolver
@@ -23,9 +23,4 @@ class Context:
     exhausted: set[str] = field(default_factory=set)
 
 
-@dataclass
-class Found:
-    """What a listing use case returns: the rows (a queryset, paged by the view) and a filter that drops
-    rows a move has taken out of the subtree meanwhile (None when nothing can have moved)."""
-    rows: object
-    keep: Callable[[list], list] | None
+__all__ = ["Context", "Found"]
