@@ -36,6 +36,20 @@ class Settings:
     refusals_per_hour: int = 30  # members: "already registered" answers one caller may get in an hour
     transfer_expiry_days: int = 30  # members: days a transfer request waits for an answer
     stats_refresh_seconds: float = 300.0  # members worker: how often statistics are rebuilt
+    # notify's channels: email over SMTP, SMS through an HTTP gateway, webhooks (empty host/URL: channel off)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"  # starttls, ssl (implicit TLS) or none
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "工会服务平台 <noreply@gonghui.example>"
+    sms_url: str = ""
+    sms_key: str = field(default="", repr=False)
+    webhook_allow_private: bool = False  # deliver to loopback, link-local and private addresses
+    webhook_disable_after: int = 10  # failed attempts in a row before a hook is disabled
+    delivery_max_attempts: int = 6  # then the delivery is dead
+    delivery_backoff_seconds: float = 30.0  # the first retry's wait; each next one waits twice as long
+    delivery_lease_seconds: float = 120.0  # a claimed delivery nobody recorded is sent again after this
 
     @property
     def database(self) -> str:
@@ -77,6 +91,20 @@ class Settings:
             refusals_per_hour=int(_env("GONGHUI_REFUSALS_PER_HOUR", str(cls.refusals_per_hour))),
             transfer_expiry_days=int(_env("GONGHUI_TRANSFER_EXPIRY_DAYS", str(cls.transfer_expiry_days))),
             stats_refresh_seconds=float(_env("GONGHUI_STATS_REFRESH_SECONDS", str(cls.stats_refresh_seconds))),
+            smtp_host=_env("GONGHUI_SMTP_HOST", ""),
+            smtp_port=int(_env("GONGHUI_SMTP_PORT", str(cls.smtp_port))),
+            smtp_tls=_env("GONGHUI_SMTP_TLS", cls.smtp_tls).lower(),
+            smtp_user=_env("GONGHUI_SMTP_USER", ""),
+            smtp_password=_env("GONGHUI_SMTP_PASSWORD", ""),
+            smtp_from=_env("GONGHUI_SMTP_FROM", cls.smtp_from),
+            sms_url=_env("GONGHUI_SMS_URL", ""),
+            sms_key=_env("GONGHUI_SMS_KEY", ""),
+            webhook_allow_private=_env("GONGHUI_WEBHOOK_ALLOW_PRIVATE", "false").lower() in ("1", "true", "yes"),
+            webhook_disable_after=int(_env("GONGHUI_WEBHOOK_DISABLE_AFTER", str(cls.webhook_disable_after))),
+            delivery_max_attempts=int(_env("GONGHUI_DELIVERY_MAX_ATTEMPTS", str(cls.delivery_max_attempts))),
+            delivery_backoff_seconds=float(_env("GONGHUI_DELIVERY_BACKOFF_SECONDS",
+                                                str(cls.delivery_backoff_seconds))),
+            delivery_lease_seconds=float(_env("GONGHUI_DELIVERY_LEASE_SECONDS", str(cls.delivery_lease_seconds))),
         )
         values.update(overrides)
         return cls(**values)

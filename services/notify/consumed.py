@@ -17,7 +17,9 @@ from shared.pii import Vault
 from shared.readmodels import OrganisationChanged  # noqa: F401 (its schema of the organisation events)
 
 from . import domain
-from .documents import PATH_COPIES, Contact, InboxMessage, OrgView, Preference, Recipient, RegistrationView, SessionView
+from .app.outgoing import queue
+from .app.reach import Reach
+from .documents import PATH_COPIES, Contact, InboxMessage, OrgView, Recipient, RegistrationView, SessionView
 from .keys import pii_vault
 from .published import MESSAGE_DELIVERED, message_delivered
 
@@ -382,11 +384,11 @@ def _org_names(ids: set[str]) -> dict[str, dict]:
                                                                           {"name": 1, "path": 1})}
 
 
-def messages_for(events: list[CloudEvent]) -> list[tuple]:
-    """The inbox items (for ``deliver_many``) of a batch of events, with the recipients' names and
-    organisations' names from the read models, leaving out what a member switched off."""
-    from .domain.preferences import wants
-    from .domain.templates import TEMPLATES
+def messages_for(events: list[CloudEvent]) -> tuple[list[tuple], list[dict]]:
+    """The inbox items (for ``deliver_many``) and the email and SMS deliveries (for ``queue``) of a batch
+    of events, with the recipients' names and organisations' names from the read models, each through
+    the channels its member chose."""
+    from .domain.templates import TEMPLATES, render
 
     loaded = [(event, ROUTES[event.type][0].load(event.data)) for event in events]
     _keep_read_models(loaded)
@@ -396,30 +398,35 @@ def messages_for(events: list[CloudEvent]) -> list[tuple]:
     org_ids |= {v for _, data, _, _ in audiences for k, v in data.items() if k.endswith("org_id") and v}
     recipients = {row["_id"]: row for row in Recipient._get_collection().find(
         {"_id": {"$in": list(member_ids)}}, {"name": 1, "org_path": 1})} if member_ids else {}
-    choices = {row["_id"]: row.get("channels") for row in Preference._get_collection().find(
-        {"_id": {"$in": list(member_ids)}}, {"channels": 1})} if member_ids else {}
+    reach = Reach.load(member_ids)
     orgs = _org_names(org_ids)
-    items = []
+    items, deliveries = [], []
     for event, data, members, org_targets in audiences:
         template = TEMPLATES[event.type]
         names = {k[:-3] + "_name": orgs.get(v, {}).get("name", "") for k, v in data.items()
                  if k.endswith("org_id") and v}
         for member_id in members:
-            if not wants(choices.get(member_id), template.category, "inbox"):
-                continue
             recipient = recipients.get(member_id) or {}
-            message = domain.from_template(event.type, event.id, member_id, data,
-                                           {**names, "name": recipient.get("name") or ""})
-            items.append((member_id, recipient.get("org_path") or [], message))
+            extra = {**names, "name": recipient.get("name") or ""}
+            path = recipient.get("org_path") or []
+            if reach.wants(member_id, template.category, "inbox"):
+                message = domain.from_template(event.type, event.id, member_id, data, extra)
+                items.append((member_id, path, message))
+            deliveries += reach.deliveries(
+                event_type=event.type, event_id=event.id, member_id=member_id, org_path=path,
+                category=template.category,
+                render=lambda channel, t=template, d=data, x=extra: render(t, channel, d, extra=x))
         for org_id in org_targets:
             path = orgs.get(org_id, {}).get("path") or data.get("to_org_path") or data.get("org_path") or [org_id]
             message = domain.from_template(event.type, event.id, f"org:{org_id}", data, names)
             items.append((None, list(path), message, org_id))
-    return items
+    return items, deliveries
 
 
 def _notify(events: list[CloudEvent]) -> None:
-    deliver_many(messages_for(events))
+    items, deliveries = messages_for(events)
+    queue(deliveries)  # before the inbox: a crash in between is repeated, and both are once per key
+    deliver_many(items)
 
 
 on_notice = Batched(one=lambda event: _notify([event]), many=_notify)

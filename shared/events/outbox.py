@@ -119,6 +119,24 @@ class OutboxDocument(Document):
         return bool(changed)
 
 
+def update_many_with_events(document: type[OutboxDocument], changes: list[tuple]) -> None:
+    """Many single-document changes, each with its events, in two round trips (the pointers, then one
+    bulk write): each change is (pk, conditions, update, [(event_type, data), ...]) in raw MongoDB terms.
+    A change whose conditions no longer hold (or that failed) writes nothing, and its pointer is dropped by
+    the relay after the grace period."""
+    pointers, operations = [], []
+    for pk, conditions, update, events in changes:
+        pending = [pending_event_son(event_type, str(pk), data) for event_type, data in events]
+        if pending:
+            pointers.append(_pointer(document, pk, [p["id"] for p in pending]))
+            update = {**update, "$push": {**update.get("$push", {}), "outbox": {"$each": pending}}}
+        operations.append(UpdateOne({"_id": pk, **conditions}, update))
+    if pointers:
+        _pointers(document).insert_many(pointers, ordered=False)
+    if operations:  # a failure part-way keeps every pointer: some of the writes may have landed
+        document._get_collection().bulk_write(operations, ordered=False)
+
+
 def pending_event(event_type: EventType, subject: str, data: dict) -> PendingEvent:
     return PendingEvent(**pending_event_son(event_type, subject, data))
 

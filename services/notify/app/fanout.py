@@ -1,7 +1,8 @@
 """Announcements reach every member in scope in batches: the worker walks the recipients of the
-subtree in id order (index (org_path, _id)), a page at a time, inserts their messages in bulk and moves
-the announcement's cursor on. A retry after a crash redoes at most one page, whose dedupe keys make the
-repeat a no-op; ``recipients`` counts only the messages actually inserted, so it stays exact."""
+subtree in id order (index (org_path, _id)), a page at a time, inserts their messages in bulk, queues
+the emails and SMS of those who chose them, and moves the announcement's cursor on. A retry after a
+crash redoes at most one page, whose keys make the repeat a no-op; ``recipients`` counts only the inbox
+messages actually inserted, so it stays exact."""
 from __future__ import annotations
 
 import logging
@@ -9,8 +10,10 @@ import logging
 from shared.events.envelope import utcnow
 
 from .. import domain
-from ..documents import Announcement, Preference, Recipient
-from ..domain.preferences import wants
+from ..documents import Announcement, Recipient
+from ..domain.templates import announcement as announcement_text
+from .outgoing import queue
+from .reach import Reach
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -41,10 +44,14 @@ def send_batch(announcement: Announcement, batch: int = BATCH) -> bool:
                 .sort("_id", 1).limit(batch))
     if rows:
         ids = [row["_id"] for row in rows]
-        switched_off = {row["_id"] for row in Preference._get_collection().find(
-            {"_id": {"$in": ids}}, {"channels": 1}) if not wants(row.get("channels"), "announcements", "inbox")}
+        reach = Reach.load(ids)
         items = [(row["_id"], row.get("org_path") or [], announcement_message(announcement, row["_id"]))
-                 for row in rows if row["_id"] not in switched_off]
+                 for row in rows if reach.wants(row["_id"], "announcements", "inbox")]
+        queue([delivery for row in rows for delivery in reach.deliveries(
+            event_type="announcement", event_id=f"announcement:{announcement.pk}", member_id=row["_id"],
+            org_path=row.get("org_path") or [], category="announcements",
+            render=lambda channel: announcement_text(announcement.kind, announcement.title, announcement.body,
+                                                     channel))])
         added = deliver_many(items, announcement_id=str(announcement.pk))
         Announcement.objects(pk=announcement.pk).update_one(inc__recipients=added)
         # the cursor only moves on (another worker on the same announcement may be behind)

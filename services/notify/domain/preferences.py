@@ -4,7 +4,7 @@ can wait (email, SMS). Plain Python."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from shared.rules import DomainError
 
@@ -64,3 +64,16 @@ def in_quiet_hours(moment: datetime, quiet_start: str = QUIET_START, quiet_end: 
     if start == end:
         return False
     return start <= local < end if start < end else (local >= start or local < end)
+
+
+def not_before(moment: datetime, quiet_start: str = QUIET_START, quiet_end: str = QUIET_END) -> datetime:
+    """When an email or SMS due at ``moment`` (UTC) may go: at once, or when the quiet hours end
+    (Asia/Shanghai) — delayed, never dropped."""
+    if not in_quiet_hours(moment, quiet_start, quiet_end):
+        return moment
+    local = moment.astimezone(SHANGHAI)
+    end = _clock(quiet_end)
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if until <= local:
+        until += timedelta(days=1)
+    return until.astimezone(moment.tzinfo)

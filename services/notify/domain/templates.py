@@ -295,3 +295,14 @@ def render(template: Template, channel: str, data: dict, language: str = "zh-CN"
 
 def template_for(event_type: str) -> Template | None:
     return TEMPLATES.get(event_type)
+
+
+def announcement(kind: str, title: str, body: str, channel: str) -> Rendered:
+    """An announcement on a channel: the inbox and an email carry it whole (the email with a footer); an
+    SMS says what it is and where to read it."""
+    name = ANNOUNCEMENT_KINDS.get(kind, ("公告", "Announcement"))[0]
+    if channel == "sms":
+        return Rendered(channel, "zh-CN", "", f"【工会】{name}：{title}。全文请在工会消息中心查看。")
+    if channel == "email":
+        return Rendered(channel, "zh-CN", f"【{name}】{title}", body + "\n\n——本邮件由工会服务平台自动发送，请勿回复。")
+    return Rendered(channel, "zh-CN", title, body)
