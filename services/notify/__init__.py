@@ -8,8 +8,8 @@ SERVICE = "notify"
 
 
 def create_app(settings: Settings | None = None):
-    from .api import announcements, inbox, preferences, templates
+    from .api import announcements, inbox, preferences, templates, webhooks
     from .documents import ALL
 
-    return create_service_app(SERVICE, ALL, [inbox.blp, preferences.blp, templates.blp, announcements.blp],
+    return create_service_app(SERVICE, ALL, [inbox.blp, preferences.blp, templates.blp, announcements.blp, webhooks.blp],
                               settings)
