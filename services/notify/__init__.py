@@ -1,4 +1,4 @@
-"""notify service: templates, the inbox, preferences and announcements; later email, SMS and webhooks (通知)."""
+"""notify service: templates, the inbox, preferences, announcements, webhooks and the delivery log (通知)."""
 from __future__ import annotations
 
 from shared.config import Settings
@@ -8,8 +8,8 @@ SERVICE = "notify"
 
 
 def create_app(settings: Settings | None = None):
-    from .api import announcements, inbox, preferences, templates, webhooks
+    from .api import announcements, deliveries, inbox, preferences, templates, webhooks
     from .documents import ALL
 
-    return create_service_app(SERVICE, ALL, [inbox.blp, preferences.blp, templates.blp, announcements.blp, webhooks.blp],
-                              settings)
+    blueprints = [inbox.blp, preferences.blp, templates.blp, announcements.blp, webhooks.blp, deliveries.blp]
+    return create_service_app(SERVICE, ALL, blueprints, settings)

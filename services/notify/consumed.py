@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from types import SimpleNamespace
 
 from bson import ObjectId
 from marshmallow import EXCLUDE, Schema, fields
+from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from shared import readmodels
@@ -17,9 +19,11 @@ from shared.pii import Vault
 from shared.readmodels import OrganisationChanged  # noqa: F401 (its schema of the organisation events)
 
 from . import domain
+from .app.hooks import hook_deliveries
 from .app.outgoing import queue
 from .app.reach import Reach
-from .documents import PATH_COPIES, Contact, InboxMessage, OrgView, Recipient, RegistrationView, SessionView
+from .documents import PATH_COPIES, ActivityView, Contact, InboxMessage, OrgView, Recipient, RegistrationView, SessionView
+from .domain.reminders import next_reminder_at
 from .keys import pii_vault
 from .published import MESSAGE_DELIVERED, message_delivered
 
@@ -64,11 +68,6 @@ def _inbox_document(member_id: str | None, org_path: list[str], message: domain.
     return {"_id": pk, "outbox": outbox, "dedupe_key": message.dedupe_key, **fields_}
 
 
-def deliver(member_id: str, org_path: list[str], message: domain.Message) -> bool:
-    """Put a message in the inbox once; a repeat of the same dedupe key is a no-op."""
-    return deliver_many([(member_id, org_path, message)]) == 1
-
-
 def deliver_many(items: list[tuple], announcement_id: str | None = None) -> int:
     """Messages into inboxes in two round trips (their pointers, then the messages); returns how many
     were new (a repeated dedupe key is a no-op). Each item is (member_id, org_path, message) or
@@ -97,19 +96,14 @@ def _joined(event: CloudEvent) -> tuple[tuple[str, int, dict], tuple[str, list[s
     return recipient, (data["member_id"], data["org_path"], welcome)
 
 
-def _on_member_joined(event: CloudEvent) -> None:
-    recipient, welcome = _joined(event)
-    upsert_if_newer(Recipient, *recipient)
-    deliver(*welcome)
-
-
 def _on_members_joined(events: list[CloudEvent]) -> None:
     joined = [_joined(event) for event in events]
     upsert_many_if_newer(Recipient, [recipient for recipient, _ in joined])
+    queue(hook_deliveries([(event, [welcome[1]]) for event, (_, welcome) in zip(events, joined, strict=True)]))
     deliver_many([welcome for _, welcome in joined])
 
 
-on_member_joined = Batched(one=_on_member_joined, many=_on_members_joined)
+on_member_joined = Batched(one=lambda event: _on_members_joined([event]), many=_on_members_joined)
 
 
 class MemberChanged(Schema):
@@ -342,20 +336,60 @@ ROUTES: dict[str, tuple[Schema, str]] = {
 STILL_REGISTERED = ("confirmed", "waitlisted")
 
 
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _activity_upkeep(activity_id: str, title: str, starts_at: str, venue: str | None) -> UpdateOne:
+    """An activity as its events tell it (published, or any registration's copy of it); its first
+    reminder falls due 24 hours before it starts."""
+    starts = _moment(starts_at)
+    return UpdateOne({"_id": activity_id}, {
+        "$set": {"title": title, "starts_at": starts, "venue": venue},
+        "$setOnInsert": {"status": "published", "reminded": [], "next_reminder_at": next_reminder_at(starts)}},
+        upsert=True)
+
+
 def _keep_read_models(loaded: list[tuple[CloudEvent, dict]]) -> None:
-    """Registrations by activity and sessions' delegates, before anyone is told (a poll's cancellation
-    then reaches the registrations that came before it)."""
-    registrations, sessions = [], []
+    """Registrations by activity, activities (for their reminders) and sessions' delegates, before anyone
+    is told (a poll's cancellation then reaches the registrations that came before it)."""
+    registrations, sessions, activities = [], [], []
     for event, data in loaded:
         if event.type.startswith(E + "registration."):
             registrations.append((data["registration_id"], data["version"], {
                 "activity_id": data["activity_id"], "member_id": data["member_id"], "status": data["status"]}))
+            activities.append(_activity_upkeep(data["activity_id"], data["title"], data["starts_at"], data["venue"]))
+        elif event.type == E + "activity.cancelled":
+            activities.append(UpdateOne({"_id": data["activity_id"]}, {
+                "$set": {"status": "cancelled", "next_reminder_at": None, "title": data["title"],
+                         "starts_at": _moment(data["starts_at"]), "venue": data["venue"]},
+                "$setOnInsert": {"reminded": []}}, upsert=True))
         elif event.type == E + "congress.session_called":
             sessions.append((data["session_id"], data["version"], {"delegate_ids": data["delegate_ids"]}))
     if registrations:
         upsert_many_if_newer(RegistrationView, registrations)
+    if activities:
+        ActivityView._get_collection().bulk_write(activities, ordered=True)
     if sessions:
         upsert_many_if_newer(SessionView, sessions)
+
+
+class ActivityPublished(_Minimal):
+    activity_id = fields.String(required=True)
+    title = fields.String(required=True)
+    starts_at = fields.String(required=True)
+    venue = _text()
+
+
+_ACTIVITY_PUBLISHED = ActivityPublished()
+
+
+def _activities_published(events: list[CloudEvent]) -> None:
+    rows = [_ACTIVITY_PUBLISHED.load(event.data) for event in events]
+    ActivityView._get_collection().bulk_write([_activity_upkeep(**row) for row in rows], ordered=True)
+
+
+on_activity_published = Batched(one=lambda event: _activities_published([event]), many=_activities_published)
 
 
 def _audience(event: CloudEvent, data: dict) -> tuple[list[str], list[str]]:
@@ -385,9 +419,9 @@ def _org_names(ids: set[str]) -> dict[str, dict]:
 
 
 def messages_for(events: list[CloudEvent]) -> tuple[list[tuple], list[dict]]:
-    """The inbox items (for ``deliver_many``) and the email and SMS deliveries (for ``queue``) of a batch
-    of events, with the recipients' names and organisations' names from the read models, each through
-    the channels its member chose."""
+    """The inbox items (for ``deliver_many``) and the email, SMS and webhook deliveries (for ``queue``) of
+    a batch of events, with the recipients' names and organisations' names from the read models, each
+    through the channels its member chose, and to the hooks on the paths of those it concerns."""
     from .domain.templates import TEMPLATES, render
 
     loaded = [(event, ROUTES[event.type][0].load(event.data)) for event in events]
@@ -400,15 +434,17 @@ def messages_for(events: list[CloudEvent]) -> tuple[list[tuple], list[dict]]:
         {"_id": {"$in": list(member_ids)}}, {"name": 1, "org_path": 1})} if member_ids else {}
     reach = Reach.load(member_ids)
     orgs = _org_names(org_ids)
-    items, deliveries = [], []
+    items, deliveries, hooked = [], [], []
     for event, data, members, org_targets in audiences:
         template = TEMPLATES[event.type]
+        paths = []
         names = {k[:-3] + "_name": orgs.get(v, {}).get("name", "") for k, v in data.items()
                  if k.endswith("org_id") and v}
         for member_id in members:
             recipient = recipients.get(member_id) or {}
             extra = {**names, "name": recipient.get("name") or ""}
             path = recipient.get("org_path") or []
+            paths.append(path)
             if reach.wants(member_id, template.category, "inbox"):
                 message = domain.from_template(event.type, event.id, member_id, data, extra)
                 items.append((member_id, path, message))
@@ -420,7 +456,9 @@ def messages_for(events: list[CloudEvent]) -> tuple[list[tuple], list[dict]]:
             path = orgs.get(org_id, {}).get("path") or data.get("to_org_path") or data.get("org_path") or [org_id]
             message = domain.from_template(event.type, event.id, f"org:{org_id}", data, names)
             items.append((None, list(path), message, org_id))
-    return items, deliveries
+            paths.append(list(path))
+        hooked.append((event, paths))
+    return items, deliveries + hook_deliveries(hooked)
 
 
 def _notify(events: list[CloudEvent]) -> None:
@@ -447,6 +485,7 @@ HANDLERS = {
     "gonghui.members.member.status_changed": on_status_changed,  # the read model, then the member's message
     **readmodels.organisation_handlers(OrgView, PATH_COPIES),
     **{event_type: on_notice for event_type in ROUTES if event_type != M + "member.status_changed"},
+    E + "activity.published": on_activity_published,  # an activity's reminders
 }
 EVENTS_TOPIC, WELFARE_TOPIC = "gonghui.events.v1", "gonghui.welfare.v1"
 

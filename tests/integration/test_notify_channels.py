@@ -205,3 +205,32 @@ def test_senders_racing_send_each_delivery_once(settings, mailbox):
     assert Delivery.objects(status="sent").count() == 60
     assert all(d.attempts == 1 for d in Delivery.objects(member_id__in=people))
     assert InboxMessage.objects(member_id__in=people).count() == 60
+
+
+def test_staff_of_the_branch_read_the_delivery_log_and_nobody_else(settings, notify, bearer, gateway):
+    ids = seed.orgs()
+    gateway.fail_next = 1
+    texted = member(settings, [ids["fed"], ids["a"]], "钱进", "13800000011")
+    other = member(settings, [ids["fed"], ids["b"]], "刘星", "13800000012")
+    on_notice.many([seed.event(APPROVED, member_id=m) for m in (texted, other)])
+    send_due(settings)
+    Delivery.objects(status="retrying").update(set__next_at=utcnow())
+    send_due(settings)
+    staff_a, staff_b = bearer("admin", ids["a"]), bearer("admin", ids["b"])
+    listed = notify.get("/api/v1/deliveries", headers=staff_a).json["items"]
+    assert [d["member_id"] for d in listed] == [texted]
+    [first] = listed
+    assert first["channel"] == "sms" and first["event_type"] == APPROVED and first["status"] in ("sent", "retrying")
+    one = notify.get(f"/api/v1/deliveries/{first['id']}", headers=staff_a).json
+    assert one["tries"][0]["number"] == 1 and one["tries"][0]["status"] in ("failed", "sent")
+    assert "13800000011" not in str(one) and "body" not in one
+    assert notify.get(f"/api/v1/deliveries/{first['id']}", headers=staff_b).status_code == 404
+    assert notify.get(f"/api/v1/deliveries?member_id={texted}", headers=staff_b).status_code == 404
+    fed = bearer("admin", ids["fed"])
+    assert len(notify.get("/api/v1/deliveries", headers=fed).json["items"]) == 2
+    assert len(notify.get("/api/v1/deliveries?status=dead", headers=fed).json["items"]) == 0
+    assert notify.get(f"/api/v1/deliveries?member_id={other}&channel=sms", headers=fed).json["items"][0][
+        "member_id"] == other
+    assert notify.get("/api/v1/deliveries?channel=fax", headers=fed).json["error"]["fields"]["channel"]
+    assert notify.get("/api/v1/deliveries", headers=bearer("member", ids["a"], sub=texted)).status_code in (403, 404)
+    assert notify.get("/api/v1/deliveries?hook_id=nothing", headers=fed).status_code == 404

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from shared.errors import NotFound
 from shared.scope import require_role
 
-from ..domain.templates import CHANNELS, LANGUAGES, MANDATORY, TEMPLATES, render
+from ..domain.templates import CHANNELS, LANGUAGES, MANDATORY, REMINDER_EXAMPLE, REMINDERS, TEMPLATES, render
 from .scope import caller
 
 blp = Blueprint("templates", __name__, url_prefix="/api/v1/templates", description="Message templates (消息模板)")
@@ -27,7 +27,11 @@ def _examples() -> dict[str, list[dict]]:
     from services.members import published as members
     from services.welfare import published as welfare
 
-    return {t.name: t.schema.get("examples", []) for t in events.ALL + members.ALL + welfare.ALL}
+    return {**{t.name: t.schema.get("examples", []) for t in events.ALL + members.ALL + welfare.ALL},
+            **dict.fromkeys(REMINDERS, [REMINDER_EXAMPLE])}
+
+
+ALL_TEMPLATES = {**TEMPLATES, **REMINDERS}  # the producers' event types, and notify's own reminders
 
 
 class TemplateSchema(Schema):
@@ -71,9 +75,9 @@ def _template_out(template) -> dict:
 class Templates(MethodView):
     @blp.response(200, TemplateList)
     def get(self):
-        """Every template (staff): one per event type, each with an inbox, email and SMS text."""
+        """Every template (staff): one per event type and reminder, each with an inbox, email and SMS text."""
         _require_staff()
-        return {"items": [_template_out(t) for _, t in sorted(TEMPLATES.items())]}
+        return {"items": [_template_out(t) for _, t in sorted(ALL_TEMPLATES.items())]}
 
 
 @blp.route("/<event_type>/preview")
@@ -83,7 +87,7 @@ class Preview(MethodView):
     def get(self, args, event_type):
         """A template filled with the producer's example data (staff)."""
         _require_staff()
-        template = TEMPLATES.get(event_type)
+        template = ALL_TEMPLATES.get(event_type)
         if template is None:
             raise NotFound("template not found", {"event_type": ["No template for this type."]})
         data = (_examples().get(event_type) or [{}])[0]

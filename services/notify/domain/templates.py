@@ -256,6 +256,22 @@ _ALL = [
 
 TEMPLATES: dict[str, Template] = {t.event_type: t for t in _ALL}
 
+# notify's own messages, not of any producer's event: the reminders before an activity
+REMINDER = "gonghui.notify.reminder."
+REMINDERS: dict[str, Template] = {t.event_type: t for t in [
+    _t(REMINDER + "24h", "activities", MEMBER, "活动提醒：{title}明天举行",
+       "{greeting}您报名的“{title}”将于 {starts_at_local} 在{venue}举行，请合理安排时间，准时参加。",
+       "Reminder: {title} tomorrow", "{greeting}{title}, which you registered for, takes place on {starts_at_local} "
+       "at {venue}.",
+       "【工会】提醒：您报名的“{title}”将于{starts_at_local}在{venue}举行。"),
+    _t(REMINDER + "1h", "activities", MEMBER, "活动即将开始：{title}",
+       "{greeting}您报名的“{title}”将于一小时后（{starts_at_local}）在{venue}开始，请准时到场签到。",
+       "Starting soon: {title}", "{greeting}{title} starts in an hour ({starts_at_local}) at {venue}.",
+       "【工会】提醒：“{title}”将于{starts_at_local}在{venue}开始，请准时签到。"),
+]}
+REMINDER_EXAMPLE = {"activity_id": "6650c0ffee000000000000c1", "title": "职工乒乓球赛",
+                    "starts_at": "2026-12-05T06:00:00Z", "venue": "市职工活动中心"}
+
 ANNOUNCEMENT_KINDS = {  # 厂务公开, 校务公开, 工会简报
     "factory_affairs": ("厂务公开", "Factory affairs"),
     "school_affairs": ("校务公开", "School affairs"),
