@@ -1,6 +1,6 @@
 """Sending: the worker claims the deliveries that are due (and those whose sender died before recording
 an outcome: their lease ran out), sends them on a few threads — each with its own SMTP connection, HTTP
-sessions — and records every attempt with its outcome in one bulk write: sent, retrying (exponential
+sessions — and records each attempt with its outcome as soon as it is known: sent, retrying (exponential
 backoff) or dead; sent and dead publish delivery.sent / delivery.failed.
 
 Exactly once as far as notify can make it: a delivery exists once per key; a claim is an atomic
@@ -58,7 +58,8 @@ def claim(settings: Settings, limit: int) -> list[dict]:
         collection.update_many({"_id": {"$in": due}, "status": {"$in": list(DUE)}}, taken)
     for row in collection.find({"status": "sending", "lease_until": {"$lt": now}}, {"attempts": 1}).limit(limit):
         interrupted = {"number": row.get("attempts", 0), "at": now, "status": "interrupted",
-                       "error": "the sender stopped before recording the outcome; sent again with the same key"}
+                       "error": "the sender stopped before recording an outcome (it may have sent it); "
+                                "sent again with the same key"}
         collection.update_one({"_id": row["_id"], "status": "sending", "lease_until": {"$lt": now}},
                               {**taken, "$push": {"tries": interrupted}})
     return list(collection.find({"claim": token}, {"outbox": 0, "tries": 0}))
@@ -83,7 +84,7 @@ def _attempt(channel_set: dict, delivery: dict) -> tuple[dict, str, str | None, 
 
 
 def record(settings: Settings, results: list[tuple[dict, str, str | None, int]]) -> None:
-    """Each attempt's outcome, only where this sender's claim still holds, in one bulk write."""
+    """Attempts' outcomes, only where this sender's claim still holds, in one bulk write."""
     now = utcnow()
     changes = []
     for delivery, outcome, error, took_ms in results:
@@ -117,12 +118,12 @@ def send_due(settings: Settings, rounds: int | None = None) -> int:
     local, made = threading.local(), []
     lock = threading.Lock()
 
-    def attempt(delivery: dict):
+    def attempt(delivery: dict) -> None:
         if not hasattr(local, "channels"):
             local.channels = channels(settings)
             with lock:
                 made.append(local.channels)
-        return _attempt(local.channels, delivery)
+        record(settings, [_attempt(local.channels, delivery)])  # at once: a crash repeats only what was in flight
 
     attempts = done = 0
     try:
@@ -131,7 +132,7 @@ def send_due(settings: Settings, rounds: int | None = None) -> int:
                 claimed = claim(settings, THREADS * PER_THREAD)
                 if not claimed:
                     break
-                record(settings, list(pool.map(attempt, claimed)))
+                list(pool.map(attempt, claimed))
                 attempts += len(claimed)
                 done += 1
     finally:
