@@ -31,9 +31,13 @@ class ReadScopeContext:
 
 
 def check_caller(ctx: ReadScopeContext) -> None:
+    refuse_closed_org(ctx.who, ctx.org_view)
+
+
+def refuse_closed_org(who, org_view) -> None:
     """A token bound to an organisation that has been closed acts for nobody."""
-    if ctx.who.org is not None:
-        view = ctx.org_view.objects(pk=ctx.who.org).only("status").first()
+    if who.org is not None:
+        view = org_view.objects(pk=who.org).only("status").first()
         if view is not None and view.status != "active":
             raise Unauthenticated("the organisation this token is bound to is closed")
 

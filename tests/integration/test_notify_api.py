@@ -107,3 +107,15 @@ def test_staff_list_and_preview_templates(notify, bearer, world):
     assert english["title"] == "Application approved: medical aid" and english["language"] == "en"
     assert notify.get("/api/v1/templates/nothing.such/preview", headers=staff).status_code == 404
     assert notify.get("/api/v1/templates", headers=bearer("member", world["a"], sub=world["member"])).status_code == 403
+
+
+def test_a_token_bound_to_a_closed_organisation_acts_for_nobody(notify, bearer, world):
+    from services.notify.documents import OrgView
+
+    staff, member = bearer("admin", world["a"]), bearer("member", world["a"], sub=world["member"])
+    assert notify.get("/api/v1/inbox", headers=member).status_code == 200
+    OrgView.objects(pk=world["a"]).update(set__status="closed")
+    for headers in (staff, member):
+        answer = notify.get("/api/v1/inbox/unread-count", headers=headers)
+        assert answer.status_code == 401 and answer.json["error"]["code"] == "unauthenticated"
+    assert notify.get(f"/api/v1/inbox?member_id={world['member']}", headers=bearer("admin", world["fed"])).status_code == 200

@@ -2,16 +2,22 @@
 member's or an organisation's. Anything else is "not found"."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 
 from shared.errors import NotFound
+from shared.readscope import refuse_closed_org
 from shared.web import current_caller
 
 from ..documents import OrgView, Recipient
 
 
 def caller():
-    return current_caller(current_app.extensions["gonghui.settings"])
+    """The request's caller, once per request; a token bound to a closed organisation is refused."""
+    if "notify_caller" not in g:
+        who = current_caller(current_app.extensions["gonghui.settings"])
+        refuse_closed_org(who, OrgView)
+        g.notify_caller = who
+    return g.notify_caller
 
 
 def is_staff(who) -> bool:
