@@ -11,7 +11,7 @@ from bson import ObjectId
 from services.notify.app.reminders import _tell, remind
 from services.notify.consumed import HANDLERS
 from services.notify.documents import ALL, ActivityView, Contact, Delivery, InboxMessage, Preference
-from services.notify.domain.templates import REMINDERS
+from services.notify.domain.templates import REMINDERS, SHANGHAI
 from services.notify.keys import pii_vault
 from shared import db
 from shared.events.envelope import isoformat, utcnow
@@ -114,3 +114,20 @@ def test_a_worker_stopped_half_way_tells_the_rest_after_a_restart_and_nobody_twi
     assert remind(now=starts - timedelta(hours=23)) == 1  # after the restart
     for member_id in people:
         assert _reminders(member_id) == ["活动提醒：职工乒乓球赛明天举行"]
+
+
+def test_an_sms_reminder_the_quiet_hours_would_hold_past_the_start_is_not_sent_but_the_inbox_has_it(settings):
+    ids = seed.orgs()
+    night_owl = seed.recipient([ids["fed"], ids["a"]], "钱进")
+    starts = (utcnow() + timedelta(days=3)).replace(second=0, microsecond=0)
+    late = starts - timedelta(minutes=30)
+    quiet = ((late - timedelta(hours=1)).astimezone(SHANGHAI).strftime("%H:%M"),
+             (starts + timedelta(hours=1)).astimezone(SHANGHAI).strftime("%H:%M"))
+    Contact(id=night_owl, phone_encrypted=pii_vault(settings).encrypt("13800000010"), version=1).save()
+    Preference(id=night_owl, channels={"activities": {"sms": True}}, quiet_start=quiet[0], quiet_end=quiet[1]).save()
+    _activity(starts, {night_owl: "confirmed"})
+    assert remind(now=starts - timedelta(hours=23)) == 1  # outside the quiet hours: by SMS too
+    assert remind(now=late) == 1
+    assert _reminders(night_owl) == ["活动提醒：职工乒乓球赛明天举行", "活动即将开始：职工乒乓球赛"]
+    reminders = Delivery.objects(member_id=night_owl, event_type__in=REMINDER_TYPES)
+    assert [d.event_type for d in reminders] == ["gonghui.notify.reminder.24h"]

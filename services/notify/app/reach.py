@@ -25,10 +25,10 @@ class Reach:
     now: datetime = field(default_factory=utcnow)
 
     @classmethod
-    def load(cls, member_ids) -> "Reach":
+    def load(cls, member_ids, now: datetime | None = None) -> "Reach":
         ids = list(set(member_ids))
         if not ids:
-            return cls()
+            return cls(now=now or utcnow())
         choices = {row["_id"]: row for row in Preference._get_collection().find(
             {"_id": {"$in": ids}}, {"channels": 1, "quiet_start": 1, "quiet_end": 1})}
         with_email, with_phone = set(), set()
@@ -37,7 +37,7 @@ class Reach:
                 with_email.add(row["_id"])
             if row.get("phone_encrypted"):
                 with_phone.add(row["_id"])
-        return cls(choices, with_email, with_phone)
+        return cls(choices, with_email, with_phone, now or utcnow())
 
     def wants(self, member_id: str, category: str, channel: str) -> bool:
         return wants((self.choices.get(member_id) or {}).get("channels"), category, channel)
@@ -54,8 +54,12 @@ class Reach:
         return not_before(self.now, row.get("quiet_start") or QUIET_START, row.get("quiet_end") or QUIET_END)
 
     def deliveries(self, *, event_type: str, event_id: str, member_id: str, org_path: list[str], category: str,
-                   render: Callable[[str], Rendered]) -> list[dict]:
-        """The email and SMS deliveries of one message to one member; ``render(channel)`` fills the text."""
+                   render: Callable[[str], Rendered], useless_after: datetime | None = None) -> list[dict]:
+        """The email and SMS deliveries of one message to one member; ``render(channel)`` fills the text.
+        ``useless_after``: a message that would only go after then (a reminder held by the quiet hours past
+        the activity's start) is not sent on those channels; the inbox has it."""
+        if useless_after is not None and self.not_before(member_id) >= useless_after:
+            return []
         out = []
         for channel in self.external(member_id, category):
             text = render(channel)

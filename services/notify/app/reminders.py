@@ -3,7 +3,8 @@ the channels the member chose. The worker looks every minute for the activities 
 due (index on ``next_reminder_at``), tells their registrants a page at a time, then moves the activity on
 to its next reminder. A worker that stops half-way tells the rest after a restart: each message has its
 key (activity × stage × member × channel), so nobody hears the same reminder twice; a cancelled
-activity has no next reminder, a cancelled registration is not confirmed."""
+activity has no next reminder, a cancelled registration is not confirmed. An email or SMS reminder the
+member's quiet hours would hold until after the activity has begun is not sent (the inbox has it)."""
 from __future__ import annotations
 
 import logging
@@ -28,14 +29,15 @@ def _aware(moment):
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _tell(activity: dict, stage: str) -> int:
+def _tell(activity: dict, stage: str, now=None) -> int:
     """Every confirmed registrant of the activity, a page at a time; returns how many were reached."""
     from ..consumed import deliver_many
 
     template = REMINDERS[REMINDER + stage]
     event_id = f"reminder:{activity['_id']}:{stage}"
+    starts_at = _aware(activity["starts_at"])
     data = {"activity_id": activity["_id"], "title": activity.get("title") or "", "venue": activity.get("venue") or "",
-            "starts_at": _aware(activity["starts_at"]).isoformat()}
+            "starts_at": starts_at.isoformat()}
     reached, after = 0, None
     while True:
         query = {"activity_id": activity["_id"], "status": HOLDING}
@@ -48,7 +50,7 @@ def _tell(activity: dict, stage: str) -> int:
         member_ids = [row["member_id"] for row in rows]
         people = {row["_id"]: row for row in Recipient._get_collection().find(
             {"_id": {"$in": member_ids}}, {"name": 1, "org_path": 1})}
-        reach = Reach.load(member_ids)
+        reach = Reach.load(member_ids, now=now)
         items, deliveries = [], []
         for member_id in member_ids:
             person = people.get(member_id) or {}
@@ -59,7 +61,7 @@ def _tell(activity: dict, stage: str) -> int:
                     category=template.category, title=rendered.title, body=rendered.body,
                     dedupe_key=f"{template.event_type}|{event_id}|{member_id}|inbox")))
             deliveries += reach.deliveries(event_type=template.event_type, event_id=event_id, member_id=member_id,
-                                           org_path=path, category=template.category,
+                                           org_path=path, category=template.category, useless_after=starts_at,
                                            render=lambda channel, x=extra: render(template, channel, data, extra=x))
         queue(deliveries)
         deliver_many(items)
@@ -75,7 +77,7 @@ def remind(settings=None, now=None) -> int:
         starts_at, reminded = _aware(activity["starts_at"]), list(activity.get("reminded") or [])
         stage = due_stage(starts_at, now, reminded) if activity.get("status") == "published" else None
         if stage is not None:
-            reached = _tell(activity, stage)
+            reached = _tell(activity, stage, now)
             reminded.append(stage)
             sent += 1
             log.info("activity reminder sent", extra={"activity": activity["_id"], "stage": stage, "reached": reached})
