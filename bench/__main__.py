@@ -30,6 +30,7 @@ from shared.localinfra.process import free_port
 from shared.localinfra.stack import SERVICES, Stack
 
 from . import baselines, events
+from . import notify as notify_bench
 from .federation import Federation, roster_csv
 from .load import Client, closed_loop, open_loop, percentile, sample
 
@@ -96,19 +97,21 @@ def main() -> None:
     rest = int(200_000 * scale) - big_import - big_branch
     report = Report()
     started = time.perf_counter()
+    mailbox = notify_bench.timed_mailbox().start()  # the SMTP server notify sends the announcement's emails to
     with tempfile.TemporaryDirectory(prefix="gonghui-bench-") as tmp:
         data = Path(tmp)
         ferret = FerretDB(data / "ferretdb", free_port()).start()
         kafka = KafkaNode(data / "kafka", free_port(), free_port()).start()
         stack = Stack(data_dir=data / "stack", kafka_port=kafka.port, mongo_port=ferret.port,
                       ports={s: free_port() for s in SERVICES}, web_workers=args.web_workers,
-                      extra_env={"GONGHUI_LOG_LEVEL": "WARNING"})
+                      extra_env={"GONGHUI_LOG_LEVEL": "WARNING", **notify_bench.smtp_env(mailbox.port)})
         try:
-            run_suite(report, stack, ferret, kafka, data, big_import, big_branch, rest, args.web_workers)
+            run_suite(report, stack, ferret, kafka, data, big_import, big_branch, rest, args.web_workers, mailbox)
         finally:
             stack.stop()
             kafka.stop()
             ferret.stop()
+            mailbox.stop()
             _keep_logs(data)
     header = (f"`make bench` on {datetime.now(timezone.utc):%Y-%m-%d}, {platform.machine()}, "
               f"{_cores()} cores, scale {scale:g} ({int(200_000 * scale):,} members; "
@@ -138,7 +141,7 @@ def _cores() -> int:
 
 
 def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, data: Path,
-              big_import: int, big_branch: int, rest: int, web_workers: int) -> None:
+              big_import: int, big_branch: int, rest: int, web_workers: int, mailbox=None) -> None:
     print("baselines ...", flush=True)
     produce, consume = baselines.kafka_produce_consume(kafka.bootstrap, 200_000)
     report.add(Row("raw kafka-python, 200,000 records of 600 B (acks=all, idempotent, 128 KiB batches)",
@@ -243,6 +246,13 @@ def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, 
     # --- staff queries at full size -----------------------------------------------------------------
     print("staff queries ...", flush=True)
     staff_queries(report, stack, fed, members_db, notify_db, secret, branch, others)
+
+    # --- one announcement to a union of 10,000 members: inboxes and email -------------------------------
+    if mailbox is not None:
+        print("an announcement to 10,000 members ...", flush=True)
+        for row in notify_bench.announcement(stack, ferret, secret, operator, mailbox, fed.industries[0],
+                                             log=lambda text: print(f"  {text}", flush=True)):
+            report.add(Row(**row))
 
     # --- events: 50 members at a time registering for one activity ----------------------------------
     print("activity registrations at 50 concurrent members ...", flush=True)
