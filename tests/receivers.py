@@ -11,18 +11,28 @@ from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from shared.localinfra.process import free_port
 
 
 class Mailbox:
-    def __init__(self):
+    """``login``: (user, password) the server requires (AUTH PLAIN/LOGIN, here without TLS)."""
+
+    def __init__(self, login: tuple[str, str] | None = None):
         self.received: list = []  # email.message.EmailMessage, in order of arrival
         self.kept: dict[str, object] = {}  # Message-ID -> the message
         self.lock = threading.Lock()
         self.on_receive = None
         self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        auth = {}
+        if login is not None:
+            def authenticator(server, session, envelope, mechanism, data):
+                ok = (data.login.decode(), data.password.decode()) == login
+                return AuthResult(success=ok)
+
+            auth = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **auth)
 
     async def handle_DATA(self, server, session, envelope):
         mail = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)

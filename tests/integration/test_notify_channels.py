@@ -234,3 +234,25 @@ def test_staff_of_the_branch_read_the_delivery_log_and_nobody_else(settings, not
     assert notify.get("/api/v1/deliveries?channel=fax", headers=fed).json["error"]["fields"]["channel"]
     assert notify.get("/api/v1/deliveries", headers=bearer("member", ids["a"], sub=texted)).status_code in (403, 404)
     assert notify.get("/api/v1/deliveries?hook_id=nothing", headers=fed).status_code == 404
+
+
+def test_email_logs_in_when_the_server_asks_and_without_credentials_is_retried_not_sent(settings_for, settings):
+    box = Mailbox(login=("notify", "s3cret")).start()
+    try:
+        ids = seed.orgs()
+        path = [ids["fed"], ids["a"]]
+        choice = {"assistance": {"email": True, "sms": False}}
+        anonymous = settings_for("notify", smtp_host="127.0.0.1", smtp_port=box.port, smtp_tls="none",
+                                 delivery_backoff_seconds=0.05)
+        right = settings_for("notify", smtp_host="127.0.0.1", smtp_port=box.port, smtp_tls="none",
+                             smtp_user="notify", smtp_password="s3cret")
+        first = member(settings, path, "何静", "13800000013", "he@example.com", choice)
+        on_notice.many([seed.event(APPROVED, member_id=first)])
+        send_due(anonymous)
+        failed = Delivery.objects.get(member_id=first)
+        assert failed.status == "retrying" and "530" in failed.tries[0].error and not box.received
+        Delivery.objects(pk=failed.pk).update(set__next_at=utcnow())
+        assert send_due(right) == 1
+        assert [m["To"].addresses[0].addr_spec for m in box.received] == ["he@example.com"]
+    finally:
+        box.stop()

@@ -357,3 +357,25 @@ def test_an_event_reaches_exactly_the_active_hooks_on_its_path_subscribed_to_its
     # queued once each, however often the event comes again
     assert queue(docs) == 3 and queue(hook_deliveries([(status_in_a, [in_a])])) == 0
     assert Delivery.objects(channel="webhook").count() == 3
+
+
+def test_a_consumed_event_reaches_its_hook_through_the_sender_once_and_shows_in_the_log(private, receiver, bearer):
+    from services.notify.app.sending import send_due
+    from services.notify.consumed import on_notice
+
+    client, settings = private
+    ids = seed.orgs(("fed", "a"))
+    staff = bearer("admin", ids["fed"])
+    approved = "gonghui.welfare.application.approved"
+    hook = _register(client, staff, ids["fed"], receiver.url(), event_types=[approved])
+    member = seed.recipient([ids["fed"], ids["a"]])
+    event = seed.event(approved, member_id=member)
+    on_notice.many([event])
+    on_notice.many([event])  # replayed: still one delivery
+    assert send_due(settings) == 1 and send_due(settings) == 0
+    [(headers, body)] = receiver.received
+    assert verify(hook["secret"], headers["x-gonghui-timestamp"], body, headers["x-gonghui-signature"], now=time.time())
+    assert json.loads(body)["id"] == event.id and json.loads(body)["data"]["member_id"] == member
+    [logged] = client.get(f"/api/v1/deliveries?hook_id={hook['id']}", headers=staff).json["items"]
+    assert (logged["channel"], logged["status"], logged["attempts"]) == ("webhook", "sent", 1)
+    assert client.get(f"/api/v1/deliveries?hook_id={hook['id']}", headers=bearer("admin", ids["a"])).status_code == 404
