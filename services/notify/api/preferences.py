@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from shared.errors import NotFound, Refused
 from shared.events.envelope import utcnow
@@ -18,16 +18,20 @@ from .scope import caller, readable_member
 blp = Blueprint("preferences", __name__, url_prefix="/api/v1/preferences",
                 description="Notification preferences per member (通知设置)")
 
-_Switches = fields.Dict(keys=fields.String(), values=fields.Boolean())
+_CLOCK = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="A time of day, HH:MM (Asia/Shanghai).")
+
+# each category's switches, and the categories: a fixed shape, so that the OpenAPI document says exactly
+# what is accepted (a category or channel outside it is refused naming it)
+Switches = Schema.from_dict({channel: fields.Boolean() for channel in CHANNELS}, name="ChannelSwitches")
+Channels = Schema.from_dict({category: fields.Nested(Switches) for category in CATEGORIES}, name="CategoryChannels")
 
 
 class PreferencesSchema(Schema):
     member_id = fields.String(dump_only=True)
-    channels = fields.Dict(keys=fields.String(), values=_Switches, load_default=dict,
-                           metadata={"description": f"category → channel → on/off; categories {list(CATEGORIES)}, "
-                                                    f"channels {list(CHANNELS)}"})
-    quiet_start = fields.String(load_default=rules.QUIET_START, metadata={"example": "22:00"})
-    quiet_end = fields.String(load_default=rules.QUIET_END, metadata={"example": "07:00"})
+    channels = fields.Nested(Channels, load_default=dict,
+                             metadata={"description": "category → channel → on/off; left out: unchanged"})
+    quiet_start = fields.String(load_default=rules.QUIET_START, validate=_CLOCK, metadata={"example": "22:00"})
+    quiet_end = fields.String(load_default=rules.QUIET_END, validate=_CLOCK, metadata={"example": "07:00"})
     mandatory = fields.List(fields.String(), dump_only=True)
     updated_at = fields.DateTime(dump_only=True, allow_none=True)
 
