@@ -22,7 +22,7 @@ from pymongo import MongoClient
 from shared import auth
 
 from .federation import Federation, roster_csv
-from .load import Client, Run, in_parallel
+from .load import Client, Run, closed_loop, in_parallel
 
 ORG_CREDIT = 900_000  # the announcement's union gets a credit code no federation union uses
 FIRST = 7_000_000  # its roster's ID numbers: past every other roster and registration of the suite
@@ -110,7 +110,7 @@ def choose_email(stack, secret: str, union: str, chosen: list[str], threads: int
     def patch_email(i):
         return "PATCH", f"/api/v1/members/{chosen[i]}", {"email": email_of(chosen[i])}
 
-    patched = _run(stack.url("members"), staff, threads, len(chosen), patch_email)
+    patched = closed_loop(stack.url("members"), staff, threads, len(chosen), patch_email)
     tokens = ["Bearer " + auth.mint(secret, m, ["member"], union, ttl=timedelta(hours=2)) for m in chosen]
 
     def make_worker():
@@ -126,20 +126,6 @@ def choose_email(stack, secret: str, union: str, chosen: list[str], threads: int
 
     chose = in_parallel(threads, len(chosen), make_worker)
     return patched, chose
-
-
-def _run(base_url, headers, threads, total, make_request) -> Run:
-    def make_worker():
-        client = Client(base_url, headers)
-
-        def call(i):
-            method, path, body = make_request(i)
-            started = time.perf_counter()
-            status, _ = client.request(method, path, body)
-            return time.perf_counter() - started, status >= 400
-        return call
-
-    return in_parallel(threads, total, make_worker)
 
 
 def email_of(member_id: str) -> str:
