@@ -50,6 +50,21 @@ def ping(settings: Settings) -> None:
 DUPLICATE_KEY = 11000  # MongoDB's code, which FerretDB returns too
 
 
+def insert_new(collection, docs: list[dict]) -> list[int]:
+    """Insert raw documents unordered; those a unique index already holds (a replay, a retried batch) are
+    skipped. Returns the indexes of the skipped ones; any other write error is raised."""
+    if not docs:
+        return []
+    try:
+        collection.insert_many(docs, ordered=False)
+        return []
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return [error["index"] for error in errors]
+
+
 def is_duplicate_key(exc: BaseException) -> bool:
     """True when a write was refused by a unique index, by the driver's error type and code rather than
     its wording (mongoengine wraps the driver's error; its cause is kept)."""

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 from bson import ObjectId
 from marshmallow import EXCLUDE, Schema, fields
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
 
 from shared import readmodels
+from shared.db import insert_new
 from shared.events.consumer import Batched
 from shared.events.envelope import CloudEvent, utcnow
 from shared.events.outbox import announce_many, pending_event_son, withdraw
@@ -76,14 +76,8 @@ def deliver_many(items: list[tuple], announcement_id: str | None = None) -> int:
     if not docs:
         return 0
     pointers = announce_many(InboxMessage, docs)  # the events move into the pointers
-    try:
-        InboxMessage._get_collection().insert_many(docs, ordered=False)
-        failed = []
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != 11000 for error in errors):
-            raise
-        failed = [docs[error["index"]]["_id"] for error in errors]  # delivered before: the dedupe key holds
+    # those delivered before (the dedupe key holds) are skipped, and their pointers withdrawn
+    failed = [docs[i]["_id"] for i in insert_new(InboxMessage._get_collection(), docs)]
     withdraw(InboxMessage, [pointers[pk] for pk in failed if pk in pointers])
     return len(docs) - len(failed)
 

@@ -23,8 +23,8 @@ from datetime import timedelta
 from typing import Callable, Union
 
 from mongoengine import DateTimeField, Document, StringField
-from pymongo.errors import BulkWriteError
 
+from ..db import insert_new
 from .envelope import CloudEvent, EnvelopeError, utcnow
 
 log = logging.getLogger(__name__)
@@ -171,12 +171,9 @@ class EventConsumer:
         if not items:
             return
         now = utcnow()
-        try:
-            self.processed._get_collection().insert_many(
-                [{"_id": item.key, "type": item.event.type, "handled_at": now} for item in items], ordered=False)
-        except BulkWriteError as exc:  # another member of the group got there first after a rebalance
-            if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
-                raise
+        # one another member of the group recorded first (after a rebalance) is skipped
+        insert_new(self.processed._get_collection(),
+                   [{"_id": item.key, "type": item.event.type, "handled_at": now} for item in items])
 
     def _rewind(self, firsts: dict) -> None:
         """After a failure mid-batch, go back to the first record of the failed poll in each partition,

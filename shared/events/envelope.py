@@ -24,6 +24,11 @@ def utcnow() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def aware(moment: datetime | None) -> datetime | None:
+    """A moment read back from the database as UTC-aware (a client without tz_aware returns it naive)."""
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def isoformat(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

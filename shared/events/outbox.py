@@ -29,7 +29,7 @@ import os
 import socket
 import uuid
 from collections import deque
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from bson import ObjectId
 from mongoengine import DictField, Document, EmbeddedDocument, EmbeddedDocumentField, ListField, StringField
@@ -38,7 +38,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from .catalog import EventType
-from .envelope import CloudEvent, isoformat, utcnow
+from .envelope import CloudEvent, aware, isoformat, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +372,7 @@ class OutboxRelay:
             if pointer["_id"] in published or (events and all(e in self._recent_ids for e in events)):
                 done.append(pointer["_id"])
             elif (pointer["_id"] not in born and not any(e in present for e in events)
-                  and now - _aware(pointer["at"]) > self.grace):
+                  and now - aware(pointer["at"]) > self.grace):
                 done.append(pointer["_id"])  # published long ago, or never written
             else:  # not yet written, or its publishing failed: back off
                 tries = pointer.get("tries", 0) + 1
@@ -382,7 +382,3 @@ class OutboxRelay:
             _pointers(self._any).delete_many({"_id": {"$in": done}})
         if later:
             _pointers(self._any).bulk_write(later, ordered=False)
-
-
-def _aware(moment):
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

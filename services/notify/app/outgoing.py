@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bson import ObjectId
-from pymongo.errors import BulkWriteError
 
+from shared.db import insert_new
 from shared.events.envelope import utcnow
 
 from ..documents import Delivery
@@ -37,13 +37,4 @@ def delivery_document(*, event_type: str, event_id: str, channel: str, recipient
 
 def queue(docs: list[dict]) -> int:
     """Insert the deliveries not queued before; returns how many were new."""
-    if not docs:
-        return 0
-    try:
-        Delivery._get_collection().insert_many(docs, ordered=False)
-        return len(docs)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(error.get("code") != 11000 for error in errors):
-            raise
-        return len(docs) - len(errors)
+    return len(docs) - len(insert_new(Delivery._get_collection(), docs))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.events.envelope import utcnow
+from shared.events.envelope import aware, utcnow
 
 from .. import domain
 from ..documents import ActivityView, Recipient, RegistrationView
@@ -23,19 +23,13 @@ PAGE = 1000
 HOLDING = "confirmed"
 
 
-def _aware(moment):
-    from datetime import timezone
-
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def _tell(activity: dict, stage: str, now=None) -> int:
     """Every confirmed registrant of the activity, a page at a time; returns how many were reached."""
     from ..consumed import deliver_many
 
     template = REMINDERS[REMINDER + stage]
     event_id = f"reminder:{activity['_id']}:{stage}"
-    starts_at = _aware(activity["starts_at"])
+    starts_at = aware(activity["starts_at"])
     data = {"activity_id": activity["_id"], "title": activity.get("title") or "", "venue": activity.get("venue") or "",
             "starts_at": starts_at.isoformat()}
     reached, after = 0, None
@@ -56,10 +50,8 @@ def _tell(activity: dict, stage: str, now=None) -> int:
             person = people.get(member_id) or {}
             extra, path = {"name": person.get("name") or ""}, person.get("org_path") or []
             if reach.wants(member_id, template.category, "inbox"):
-                rendered = render(template, "inbox", data, extra=extra)
-                items.append((member_id, path, domain.Message(
-                    category=template.category, title=rendered.title, body=rendered.body,
-                    dedupe_key=f"{template.event_type}|{event_id}|{member_id}|inbox")))
+                items.append((member_id, path, domain.from_template(template.event_type, event_id, member_id, data,
+                                                                    extra)))
             deliveries += reach.deliveries(event_type=template.event_type, event_id=event_id, member_id=member_id,
                                            org_path=path, category=template.category, useless_after=starts_at,
                                            render=lambda channel, x=extra: render(template, channel, data, extra=x))
@@ -74,7 +66,7 @@ def remind(settings=None, now=None) -> int:
     collection = ActivityView._get_collection()
     sent = 0
     for activity in collection.find({"next_reminder_at": {"$lte": now}}).sort("next_reminder_at", 1):
-        starts_at, reminded = _aware(activity["starts_at"]), list(activity.get("reminded") or [])
+        starts_at, reminded = aware(activity["starts_at"]), list(activity.get("reminded") or [])
         stage = due_stage(starts_at, now, reminded) if activity.get("status") == "published" else None
         if stage is not None:
             reached = _tell(activity, stage, now)

@@ -24,11 +24,12 @@ def welcome(member_id: str, name: str, org_name: str, card_no: str) -> Message:
 
 def from_template(event_type: str, event_id: str, recipient: str, data: dict, extra: dict | None = None,
                   language: str = "zh-CN") -> Message:
-    """The inbox message of an event for one recipient (a member id, or ``org:<id>`` for an organisation's
-    staff): one per event × recipient × channel, however often the event is replayed."""
-    from .templates import TEMPLATES, render
+    """The inbox message of an event (or of notify's own reminder) for one recipient (a member id, or
+    ``org:<id>`` for an organisation's staff): one per event × recipient × channel, however often the
+    event is replayed."""
+    from .templates import REMINDERS, TEMPLATES, render
 
-    template = TEMPLATES[event_type]
+    template = TEMPLATES.get(event_type) or REMINDERS[event_type]
     rendered = render(template, "inbox", data, language, extra)
     return Message(category=template.category, title=rendered.title, body=rendered.body,
                    dedupe_key=f"{event_type}|{event_id}|{recipient}|inbox")

@@ -14,9 +14,9 @@ import time
 from datetime import date
 
 from bson import ObjectId
-from pymongo.errors import BulkWriteError
 
 from shared import versioned
+from shared.db import insert_new
 from shared.errors import NotFound, Refused, in_state, refuse_unless
 from shared.events.envelope import utcnow
 
@@ -94,12 +94,7 @@ def _insert(campaign: Campaign, batch) -> int:
             for _, member_id, path, file_id in batch if path]
     if not docs:
         return 0
-    try:
-        return len(Visit._get_collection().insert_many(docs, ordered=False).inserted_ids)
-    except BulkWriteError as exc:  # those listed already (a retried batch): the others are in
-        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-            raise
-        return exc.details.get("nInserted", 0)
+    return len(docs) - len(insert_new(Visit._get_collection(), docs))  # those listed already: a retried batch
 
 
 def generate_some(campaign: Campaign, budget_seconds: float | None = None) -> Campaign:

@@ -17,7 +17,7 @@ from pymongo import ReturnDocument
 
 from shared import versioned
 from shared.errors import Forbidden, NotFound, in_state, refuse_unless
-from shared.events.envelope import utcnow
+from shared.events.envelope import aware, utcnow
 
 from ..documents import DetailsAccess, FileStep, HardshipFile, Objection
 from ..domain import hardship
@@ -129,7 +129,7 @@ def close_notice(ctx: Context | None, f: HardshipFile, now=None) -> bool:
     """The notice has run its days: the file waits for approval (the worker does this for every file; staff
     may do it for one). Guarded by the state, so an objection cannot slip in after it."""
     now = now or utcnow()
-    refuse_unless(hardship.check_notice_over, _aware(f.notice_closes_at), now)
+    refuse_unless(hardship.check_notice_over, aware(f.notice_closes_at), now)
     f.reload()  # the objection counters, which change without the version, as they are now
     by = ctx.who.sub if ctx else "gonghui.welfare"
     step = FileStep(action="close_notice", by=by, by_org=ctx.who.org if ctx else None, at=now)
@@ -193,7 +193,7 @@ def lodge_objection(ctx: Context, file_id: str, text: str) -> Objection:
     if str(me.pk) == f.member_id:
         raise in_state("member_id", "a member does not object to its own file")
     now = utcnow()
-    refuse_unless(hardship.check_objection_window, f.status, _aware(f.notice_closes_at) if f.notice_closes_at else None,
+    refuse_unless(hardship.check_objection_window, f.status, aware(f.notice_closes_at) if f.notice_closes_at else None,
                   now)
     raised = HardshipFile._get_collection().find_one_and_update(
         {"_id": f.pk, "status": "in_notice", "notice_closes_at": {"$gt": now}},
@@ -298,9 +298,3 @@ def recheck(ctx: Context, file_id: str, outcome: str, review_on: date | None, de
     _write(f, [(HARDSHIP_FILE_DECIDED, file_decided("renewed"))],
            {**sets, **_step(ctx, f, "renew", note, replaced)}, "filed")
     return f
-
-
-def _aware(moment):
-    from datetime import timezone
-
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)

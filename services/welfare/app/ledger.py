@@ -19,7 +19,7 @@ from pymongo import ReturnDocument
 
 from shared.db import is_duplicate_key
 from shared.errors import Conflict, Refused, refuse_unless
-from shared.events.envelope import utcnow
+from shared.events.envelope import aware, utcnow
 
 from ..documents import Budget, LedgerEntry
 from ..domain import funds
@@ -128,7 +128,7 @@ def counters_of(budget_id: ObjectId) -> dict[str, int]:
 def recount(budget_id: ObjectId, now=None) -> bool:
     """Make a quiet budget's counters those of its ledger; True when they were wrong."""
     raw = _collection().find_one({"_id": budget_id})
-    if raw is None or (raw.get("changed_at") and _aware(raw["changed_at"]) > (now or utcnow()) - QUIET):
+    if raw is None or (raw.get("changed_at") and aware(raw["changed_at"]) > (now or utcnow()) - QUIET):
         return False
     totals = counters_of(budget_id)
     totals["remaining_fen"] += raw.get("budget_fen", 0)
@@ -136,12 +136,6 @@ def recount(budget_id: ObjectId, now=None) -> bool:
         return False
     return bool(_collection().update_one({"_id": budget_id, "changes": raw.get("changes")},
                                          {"$set": totals}).modified_count)
-
-
-def _aware(moment):
-    from datetime import timezone
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def complete_transfers(now=None) -> int:
