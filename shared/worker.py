@@ -9,7 +9,9 @@ never at import time.
 """
 from __future__ import annotations
 
+import importlib
 import logging
+import multiprocessing
 import signal
 import threading
 import time
@@ -183,6 +185,35 @@ class Worker:
             self.consumer.consumer.close()
         if self.producer is not None:
             self.producer.close(timeout=10)
+
+
+def in_own_process(job: Callable[[Settings], object], when: Callable[[], bool]) -> Callable[[Settings], int]:
+    """A periodic job that runs in a process of its own whenever ``when()`` (a cheap check, in the worker)
+    says there is work: a long, CPU-bound job (a roster import) then shares no interpreter lock with
+    relaying and consuming. The process is spawned, not forked (the worker's Kafka and database clients
+    run threads), connects the database itself, and ends with the job; it is a daemon of the worker,
+    so it never outlives it. ``job`` must be a module-level function (the new process imports it)."""
+    def run(settings: Settings) -> int:
+        if not when():
+            return 0
+        process = multiprocessing.get_context("spawn").Process(
+            target=_run_job, args=(settings.service, job.__module__, job.__qualname__), daemon=True,
+            name=f"{settings.service}-{job.__name__}")
+        process.start()
+        process.join()
+        if process.exitcode:
+            log.error("job process failed", extra={"job": job.__name__, "exitcode": process.exitcode})
+        return 1
+
+    run.__name__ = job.__name__
+    return run
+
+
+def _run_job(service: str, module: str, name: str) -> None:
+    settings = Settings.from_env(service)
+    logs.configure(service, settings.log_level)
+    db.connect(settings)
+    getattr(importlib.import_module(module), name)(settings)
 
 
 def main(service: str, spec: WorkerSpec) -> None:

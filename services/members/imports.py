@@ -20,8 +20,9 @@ MAX_ROW_CHARS characters; an XLSX that unpacks to at most MAX_XLSX_UNPACKED
 bytes (MAX_SHARED_STRINGS of them shared strings), no large part compressed more
 than MAX_RATIO:1 (checked on upload and again before openpyxl opens it). The
 worst a file can ask of a worker is then about what the largest real roster
-does. Imports run in a periodic-job thread of their own (shared.worker), so a
-long one holds up no other job."""
+does. Imports run in a process of their own, started by a periodic job of the
+worker when one waits (shared.worker.in_own_process): a long one holds up no
+other job and shares no interpreter lock with the worker's relay and consumer."""
 from __future__ import annotations
 
 import base64
@@ -278,15 +279,30 @@ def _csv_records(text: str, stop_after: int | None = None) -> Iterator[tuple[int
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
+def _unfinished():
+    return ImportJob.objects(status__in=UNFINISHED).only("id", "status", "heartbeat_at", "attempts",
+                                                         "chunks").order_by("id")
+
+
+def _beating(job: ImportJob, now: datetime) -> bool:
+    """A running job whose worker beat lately: it is that worker's."""
+    return job.status == "running" and job.heartbeat_at is not None and job.heartbeat_at > now - STALE_AFTER
+
+
+def waiting() -> bool:
+    """Whether a job waits for a worker: queued, or running without a recent beat."""
+    now = utcnow()
+    return any(not _beating(job, now) for job in _unfinished())
+
+
 def claim_next() -> ImportJob | None:
     """A queued job, or a running one whose worker stopped beating (failed instead once it has been
     taken up MAX_ATTEMPTS times)."""
     now = utcnow()
-    for job in ImportJob.objects(status__in=UNFINISHED).only("id", "status", "heartbeat_at", "attempts",
-                                                             "chunks").order_by("id"):
+    for job in _unfinished():
+        if _beating(job, now):
+            continue
         if job.status == "running":
-            if job.heartbeat_at and job.heartbeat_at > now - STALE_AFTER:
-                continue
             if (job.attempts or 0) >= MAX_ATTEMPTS:
                 _give_up(job, now)
                 continue

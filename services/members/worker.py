@@ -3,7 +3,7 @@ gonghui.events.v1, and runs the periodic jobs (transfer expiry and completion,
 following subtree moves, the daily six-month check)."""
 from __future__ import annotations
 
-from shared.worker import WorkerSpec, main
+from shared.worker import WorkerSpec, in_own_process, main
 
 from . import imports, keys, migrations, reviews, stats, transfers, tree
 from .consumed import EVENTS_TOPIC, HANDLERS
@@ -12,6 +12,7 @@ from .published import ROUTES, SOURCE, TOPIC
 
 
 def import_rosters(settings):
+    """Every roster waiting, one after another (in a process of its own: see SPEC)."""
     return imports.process_pending(*keys.vaults(settings))
 
 
@@ -24,7 +25,7 @@ SPEC = WorkerSpec(
     source=SOURCE, publishes=TOPIC, routes=ROUTES, indexed_documents=ALL,
     outbox_documents=[Organisation, Member, Transfer, DuesAccount, Review],
     consumes=[EVENTS_TOPIC], handlers=HANDLERS,
-    periodic=[(2.0, import_rosters),
+    periodic=[(2.0, in_own_process(import_rosters, when=imports.waiting)),
               (600.0, sweep_imports),
               (60.0, lambda _: transfers.expire_due()),
               (60.0, lambda _: transfers.finish_accepted()),
