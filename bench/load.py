@@ -126,7 +126,7 @@ def open_loop(base_url: str, headers: dict, rate: float, seconds: float, make_re
             sent_wall = time.time()
             status, answer = client.request(method, path, body)
             if on_answer is not None and status < 400:
-                on_answer(answer, sent_wall)
+                on_answer(answer, sent_wall, time.time())
             return time.perf_counter() - due, status >= 400
         return call
 
