@@ -210,6 +210,8 @@ def in_own_process(job: Callable[[Settings], object], when: Callable[[], bool]) 
 
 
 def _run_job(service: str, module: str, name: str) -> None:
+    # Ctrl-C reaches the whole process group: the worker stops, and ends this process as it exits
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = Settings.from_env(service)
     logs.configure(service, settings.log_level)
     db.connect(settings)
