@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from bson import Int64, ObjectId, Regex
+from bson import Binary, Int64, ObjectId, Regex, Timestamp
 from pymongo import ASCENDING, DESCENDING, MongoClient
 
 pytestmark = pytest.mark.integration
@@ -51,6 +51,9 @@ QUERIES = [
     {"$and": [{"v": {"$gte": "a"}}, {"v": {"$lt": "b"}}]},
     {"v": "a", "w": {"$exists": True}}, {"w": 1}, {"s": {"$gt": "k"}}, {"s": None},
     {"v": "a\x00b"}, {"v": {"$ne": "a\x00b"}}, {"v": {"$in": ["a\x00b", "a"]}}, {"v": {"$regex": "^a\x00"}},
+    # a value that is not pushed down after some that are: the ones before take back their arguments
+    {"v": {"$in": ["a", 5, None]}}, {"v": {"$in": ["a", OID, Regex("^ab")]}}, {"$or": [{"v": "a"}, {"v": None}]},
+    {"$or": [{"v": "a"}, {"v": {"$in": [5, None]}}], "w": 1}, {"s": {"$in": ["k00", None]}, "v": "a"},
 ]
 
 # every sort ends with _id: MongoDB leaves the order of equal keys open
@@ -203,8 +206,10 @@ def test_an_update_refused_by_a_unique_index_is_a_duplicate_key(infra, namespace
 
 
 # (FerretDB refuses a string _id equal to an ObjectId's hex beside that ObjectId: both are the same JSON)
-ID_VALUES = [OID, ObjectId("65a000000000000000000002"), 5, 5.0, Int64(7), "x", "y", WHEN, {"k": 1}]
+ID_VALUES = [OID, ObjectId("65a000000000000000000002"), 5, 5.0, Int64(7), 2.5, "x", "y", WHEN, {"k": 1},
+             True, None, Binary(b"\x01\x02"), Timestamp(1700000000, 1)]
 ID_QUERIES = [{}, {"_id": OID}, {"_id": str(OID)}, {"_id": 5}, {"_id": {"$in": [OID, 7, "x", "nope"]}},
+              {"_id": {"$in": [OID, 7, None]}}, {"_id": None},
               {"_id": {"$gt": 4}}, {"_id": {"$ne": OID}}, {"_id": {"k": 1}}, {"_id": {"$exists": True}}]
 
 
@@ -239,3 +244,44 @@ def test_deletes_by_id_delete_exactly_what_the_filter_matches(by_id, query):
     left = {str(d["_id"]) + type(d["_id"]).__name__ for d in by_id.find()}
     assert not left & expected
     assert len(left) == len(ID_VALUES) - 1 - len(expected)
+
+
+# (filter, projection, sort, comment): the first ones read only _id from PostgreSQL, the rest must not
+READS_OF_IDS_ALONE = [
+    ({}, {"_id": 1}, None, None), ({"_id": {"$in": [OID, 7, None]}}, {"_id": True}, [("_id", DESCENDING)], None),
+    ({"_id": {"$gte": 5}}, {"_id": 1}, None, "a comment"),
+]
+READS_OF_MORE = [
+    ({"n": 1}, {"_id": 1}, None, None), ({}, {"_id": 1}, [("n", DESCENDING)], None),
+    ({"_id": {"$gte": 5}, "n": {"$gte": 3}}, {"_id": 1}, None, None), ({"_id": {"$gte": 5}}, {"_id": 0}, None, None),
+    ({"_id": {"$gte": 5}}, None, None, None), ({}, {"_id": 1, "n": 1}, [("_id", ASCENDING)], None),
+    ({"_id.k": 1}, {"_id": 1}, None, None),
+]
+
+
+def _projected(doc, projection):
+    if projection is None:
+        return doc
+    if projection == {"_id": 0}:
+        return {k: v for k, v in doc.items() if k != "_id"}
+    return {k: v for k, v in doc.items() if k in projection}
+
+
+@pytest.mark.parametrize("query, projection, sort, comment", READS_OF_IDS_ALONE + READS_OF_MORE, ids=str)
+def test_only_finds_that_name_nothing_but_id_read_ids_alone(by_id, infra, query, projection, sort, comment):
+    expected = [_projected(d, projection) for d in _oracle(by_id, query, sort, None)]
+    found = list(by_id.find(query, projection, sort=sort, comment=comment))
+    if sort is None:
+        found, expected = sorted(found, key=repr), sorted(expected, key=repr)
+    assert found == expected and all("body" in d for d in found) == (projection in (None, {"_id": 0}))
+    if infra.ferret.backend == "postgresql":
+        command = {"find": by_id.name, "filter": query, "projection": projection or {}}
+        if sort:
+            command["sort"] = dict(sort)
+        plan = json.dumps(by_id.database.command("explain", command)["queryPlanner"])
+        assert ("jsonb_build_object" in plan) == ((query, projection, sort, comment) in READS_OF_IDS_ALONE), plan
+
+
+def test_a_delete_by_another_field_deletes_that_document_only(by_id):
+    assert by_id.delete_many({"n": 4}).deleted_count == 1
+    assert by_id.count_documents({"n": 4}) == 0 and by_id.count_documents({}) == len(ID_VALUES) - 2
