@@ -9,10 +9,14 @@ never at import time.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib
 import logging
 import multiprocessing
+import os
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -177,6 +181,7 @@ class Worker:
 
     def close(self) -> None:
         self.stop()
+        stop_job_processes()
         if self._relaying is not None:
             self._relaying.join(timeout=60)
         for thread in self._jobs:
@@ -191,31 +196,79 @@ def in_own_process(job: Callable[[Settings], object], when: Callable[[], bool]) 
     """A periodic job that runs in a process of its own whenever ``when()`` (a cheap check, in the worker)
     says there is work: a long, CPU-bound job (a roster import) then shares no interpreter lock with
     relaying and consuming. The process is spawned, not forked (the worker's Kafka and database clients
-    run threads), connects the database itself, and ends with the job; it is a daemon of the worker,
-    so it never outlives it. ``job`` must be a module-level function (the new process imports it)."""
+    run threads), is given the worker's settings, connects the database itself and ends with the job.
+    It ends with the worker too: the worker terminates it as it stops (``stop_job_processes``), and the
+    kernel sends it SIGTERM if the worker dies without stopping. A process that fails is started again
+    only after a pause that doubles with each failure in a row (up to ``MAX_JOB_BACKOFF`` seconds)."""
+    if getattr(importlib.import_module(job.__module__), job.__qualname__, None) is not job:
+        raise ValueError(f"{job.__qualname__} must be a module-level function: the job's process imports it")
+    failures = 0
+    resume_at = 0.0
+
     def run(settings: Settings) -> int:
-        if not when():
+        nonlocal failures, resume_at
+        if time.monotonic() < resume_at or not when():
             return 0
         process = multiprocessing.get_context("spawn").Process(
-            target=_run_job, args=(settings.service, job.__module__, job.__qualname__), daemon=True,
+            target=_run_job, args=(settings, job.__module__, job.__qualname__, os.getpid()), daemon=True,
             name=f"{settings.service}-{job.__name__}")
         process.start()
         process.join()
-        if process.exitcode:
-            log.error("job process failed", extra={"job": job.__name__, "exitcode": process.exitcode})
+        if process.exitcode == 0:
+            failures = 0
+        elif process.exitcode == -signal.SIGTERM:
+            log.info("job process stopped", extra={"job": job.__name__})
+        else:
+            failures += 1
+            pause = min(MAX_JOB_BACKOFF, 2.0 ** failures)
+            resume_at = time.monotonic() + pause
+            log.error("job process failed", extra={"job": job.__name__, "exitcode": process.exitcode,
+                                                   "failures": failures, "next_try_in_s": pause})
         return 1
 
     run.__name__ = job.__name__
     return run
 
 
-def _run_job(service: str, module: str, name: str) -> None:
+MAX_JOB_BACKOFF = 300.0
+
+
+def stop_job_processes(timeout: float = 10.0) -> None:
+    """Ask every job process of this worker to stop (SIGTERM), and wait for them a while. A stopped
+    import is taken up again by the next worker, from its last finished chunk, as after a crash."""
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + timeout
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+
+
+def _end_with_parent(parent: int) -> None:
+    """SIGTERM this process when the worker that started it dies (Linux), even by SIGKILL."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the worker's stop still ends this process
+    if os.getppid() != parent:  # the worker died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _run_job(settings: Settings, module: str, name: str, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the worker stops, and ends this process as it exits
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    settings = Settings.from_env(service)
-    logs.configure(service, settings.log_level)
-    db.connect(settings)
-    getattr(importlib.import_module(module), name)(settings)
+    _end_with_parent(parent)
+    logs.configure(settings.service, settings.log_level)
+    try:
+        db.connect(settings)
+        getattr(importlib.import_module(module), name)(settings)
+    except Exception:
+        log.exception("job process failed", extra={"job": name})
+        sys.exit(1)
 
 
 def main(service: str, spec: WorkerSpec) -> None:

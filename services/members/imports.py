@@ -41,6 +41,7 @@ from typing import Iterator
 from bson import ObjectId
 from bson.errors import InvalidId
 from cryptography.fernet import InvalidToken
+from mongoengine import Q
 from pymongo.errors import BulkWriteError
 
 from shared.events.envelope import utcnow
@@ -290,9 +291,10 @@ def _beating(job: ImportJob, now: datetime) -> bool:
 
 
 def waiting() -> bool:
-    """Whether a job waits for a worker: queued, or running without a recent beat."""
-    now = utcnow()
-    return any(not _beating(job, now) for job in _unfinished())
+    """Whether a job waits for a worker: queued, or running without a recent beat (one indexed read)."""
+    stale = utcnow() - STALE_AFTER
+    return ImportJob.objects(Q(status="queued") | Q(status="running", heartbeat_at=None)
+                             | Q(status="running", heartbeat_at__lte=stale)).only("id").first() is not None
 
 
 def claim_next() -> ImportJob | None:
