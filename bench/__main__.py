@@ -343,13 +343,17 @@ def staff_queries(report, stack, fed, members_db, notify_db, secret, branch, oth
         t = time.perf_counter()
         status, _ = staff.request("POST", f"/api/v1/orgs/{group}/close")
         latencies.append(time.perf_counter() - t)
-    t = time.perf_counter()
-    refused, _ = federation_staff.request("POST", f"/api/v1/orgs/{branch}/close")
-    refusal = (time.perf_counter() - t) * 1000
-    p95 = percentile(latencies, 95) * 1000
-    report.add(Row("closing an organisation (50 groups); closing the 35,000-member branch is refused",
-                   f"p95 {ms(p95)}; refusal {ms(refusal)} ({refused})", goal="p95 < 100 ms",
-                   met=p95 < 100 and refusal < 100 and refused == 409))  # a state conflict: the branch still has members
+    refusals, answers = [], set()
+    for _ in range(20):
+        t = time.perf_counter()
+        status, _ = federation_staff.request("POST", f"/api/v1/orgs/{branch}/close")
+        refusals.append(time.perf_counter() - t)
+        answers.add(status)
+    p95, refusal = percentile(latencies, 95) * 1000, percentile(refusals, 95) * 1000
+    report.add(Row("closing an organisation (50 groups); closing the 35,000-member branch is refused (20 times)",
+                   f"p95 {ms(p95)}; refusal p95 {ms(refusal)} ({', '.join(map(str, sorted(answers)))})",
+                   goal="p95 < 100 ms",  # a refusal is a state conflict, 409: the branch still has members
+                   met=p95 < 100 and refusal < 100 and answers == {409}))
     measure("statistics dashboard of the federation", federation_staff,
             [f"/api/v1/stats?org_id={fed.federation}"] * 50)
 

@@ -29,6 +29,12 @@ GO_MODULE = REPO_ROOT / "deploy" / "ferretdb"
 #    filter was translated exactly (internal/backends/postgresql/pushdown.go);
 #    every indexed field gets a GIN index and a partial "is an array" index
 #    beside its btree, which is created with MongoDB's null order.
+#  - PostgreSQL backend, MongoDB's multikey compound index: a compound index
+#    led by a field that holds arrays (org_path) also gets one partial btree
+#    per array position (0-7), so "org_path holds X, status s, newest first,
+#    20 rows" reads one ordered range per position, merged with UNION ALL
+#    (positionArms in pushdown.go), instead of every member of X.
+#  - Reads of _id alone (a find or delete naming nothing else) read only _id.
 #  - SQLite backend: _id lookups use the _id index (its index expression and
 #    its queries differed) and narrow by _id whenever the filter holds one.
 PATCH = GO_MODULE / f"ferretdb-{FERRETDB_VERSION}.patch"

@@ -285,3 +285,84 @@ def test_only_finds_that_name_nothing_but_id_read_ids_alone(by_id, infra, query,
 def test_a_delete_by_another_field_deletes_that_document_only(by_id):
     assert by_id.delete_many({"n": 4}).deleted_count == 1
     assert by_id.count_documents({"n": 4}) == 0 and by_id.count_documents({}) == len(ID_VALUES) - 2
+
+
+# Position indexes: MongoDB's multikey compound index (org_path, status, -joined_at) read as one ordered
+# range per array position, merged (see createPositionIndexes in the patch).
+OID_B = ObjectId("65a0000000000000000000bb")
+PATHS = [["f", "i1", "b1"], ["f", "i1", "b1", "g1"], ["f", "i2", "b2"], ["x", "b1"], ["b1", "y", "b1"], "b1",
+         ["f", "i1", OID_B], ["f", "i1", str(OID_B)], ["f", OID_B, "z"], [5, "b1"], ["f", 5.0, Int64(5)],
+         [WHEN, "b1"], [WHEN_MS, "b1"], [], None, "MISSING", [{"b": "b1"}, "b1"], ["f", "i1", "b1", True]]
+POSITION_QUERIES = [
+    ({"p": "b1", "s": "a"}, [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": "b1", "s": "a"}, [("t", ASCENDING), ("_id", ASCENDING)]),
+    ({"p": "b1", "s": "a", "t": {"$exists": True}}, [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": "b1", "s": "a", "$or": [{"t": {"$lt": WHEN + timedelta(days=3)}},
+                                   {"t": WHEN + timedelta(days=3), "_id": {"$lt": ObjectId(f"{40:024x}")}}]},
+     [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": "b1"}, [("s", ASCENDING), ("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": "b1"}, [("s", ASCENDING), ("t", DESCENDING), ("_id", ASCENDING)]),
+    ({"p": "b1", "n": {"$regex": "^n1"}}, [("n", ASCENDING), ("_id", ASCENDING)]),
+    ({"p": "b1"}, [("n", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": "f", "s": "b"}, [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": str(OID_B), "s": "a"}, [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": OID_B, "s": "a"}, [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": 5, "s": "a"}, [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": WHEN, "s": "a"}, [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": True, "s": "a"}, [("t", DESCENDING), ("_id", DESCENDING)]),
+    ({"p": "b1", "s": "a", "w": 1}, [("t", DESCENDING), ("_id", DESCENDING)]),
+]
+
+
+@pytest.fixture
+def paths(infra, namespace):
+    """Documents whose field p is an array (an ancestors' path), a scalar, or missing; status-like s, a
+    date t with ties and gaps, a name n."""
+    client = MongoClient(infra.ferret.url, tz_aware=True)
+    coll = client[namespace + "paths"]["things"]
+    coll.create_index([("p", ASCENDING), ("s", ASCENDING), ("t", DESCENDING)])
+    coll.create_index([("p", ASCENDING), ("n", ASCENDING)])
+    docs = []
+    for i in range(400):
+        doc = {"_id": ObjectId(f"{i + 1:024x}"), "s": "ab"[i % 2 if i % 7 else 0], "w": i % 3, "n": f"n{i % 23}"}
+        if PATHS[i % len(PATHS)] != "MISSING":
+            doc["p"] = PATHS[i % len(PATHS)]
+        if i % 11:
+            doc["t"] = WHEN + timedelta(days=i % 6)
+        elif i % 22:
+            doc["t"] = None
+        docs.append(doc)
+    coll.insert_many(docs)
+    yield coll
+    client.drop_database(namespace + "paths")
+    client.close()
+
+
+@pytest.mark.parametrize("query, sort", POSITION_QUERIES, ids=str)
+def test_sorted_pages_of_an_array_field_holding_a_value_are_mongodbs(paths, query, sort):
+    for limit, skip in ((1, 0), (5, 0), (17, 3), (1000, 0)):
+        assert _ids(paths.find(query, sort=sort, skip=skip, limit=limit)) == \
+            _ids(_oracle(paths, query, sort, skip + limit))[skip:], (limit, skip)
+
+
+def test_such_a_page_reads_one_ordered_range_per_position_until_an_array_is_too_long(paths, infra):
+    if infra.ferret.backend != "postgresql":
+        pytest.skip(f"FerretDB runs on {infra.ferret.backend} here: PostgreSQL could not start (see the log)")
+    query, sort = POSITION_QUERIES[0]
+    assert "_p2" in _plan(paths, query, sort, 5)
+    assert "_p2" not in _plan(paths, {"p": "b1", "w": 1}, sort, 5)  # w is in no index after p: no merge
+    paths.insert_one({"_id": ObjectId(), "p": [*"abcdefgh", "b1"], "s": "a", "t": WHEN})
+    assert "_p2" not in _plan(paths, query, sort, 5)
+    assert _ids(paths.find(query, sort=sort, limit=50)) == _ids(_oracle(paths, query, sort, 50))
+
+
+def test_dropping_the_index_drops_its_position_indexes(paths, infra):
+    if infra.ferret.backend != "postgresql":
+        pytest.skip(f"FerretDB runs on {infra.ferret.backend} here: PostgreSQL could not start (see the log)")
+    schema = paths.database.name
+    count = f"SELECT count(*) FROM pg_indexes WHERE schemaname = '{schema}' AND indexname ~ '_p[0-9]$'"
+    assert int(infra.ferret.postgres.sql(count)) == 16
+    paths.drop_index("p_1_s_1_t_-1")
+    assert int(infra.ferret.postgres.sql(count)) == 8
+    query, sort = POSITION_QUERIES[0]
+    assert _ids(paths.find(query, sort=sort, limit=5)) == _ids(_oracle(paths, query, sort, 5))
