@@ -366,3 +366,29 @@ def test_dropping_the_index_drops_its_position_indexes(paths, infra):
     assert int(infra.ferret.postgres.sql(count)) == 8
     query, sort = POSITION_QUERIES[0]
     assert _ids(paths.find(query, sort=sort, limit=5)) == _ids(_oracle(paths, query, sort, 5))
+
+
+def test_an_index_made_before_position_indexes_gets_them_when_it_is_created_again(paths, infra):
+    if infra.ferret.backend != "postgresql":
+        pytest.skip(f"FerretDB runs on {infra.ferret.backend} here: PostgreSQL could not start (see the log)")
+    schema = paths.database.name
+    names = infra.ferret.postgres.sql(f"SELECT indexname FROM pg_indexes WHERE schemaname = '{schema}' "
+                                      "AND indexname ~ '_(p[0-9]|long)$'").split()
+    infra.ferret.postgres.sql("DROP INDEX " + ", ".join(f'"{schema}"."{name}"' for name in names))
+    paths.create_index([("p", ASCENDING), ("s", ASCENDING), ("t", DESCENDING)])  # as a service starting does
+    paths.create_index([("p", ASCENDING), ("n", ASCENDING)])
+    again = infra.ferret.postgres.sql(f"SELECT indexname FROM pg_indexes WHERE schemaname = '{schema}' "
+                                      "AND indexname ~ '_(p[0-9]|long)$'").split()
+    assert sorted(again) == sorted(names) and len(names) == 18
+
+
+def test_an_index_name_that_another_collection_has_too_is_created_once(infra, namespace):
+    client = MongoClient(infra.ferret.url)
+    db = client[namespace + "names"]
+    for name in ("one", "two"):
+        db[name].create_index([("status", ASCENDING), ("at", ASCENDING)])
+    for _ in range(2):
+        db["one"].create_index([("status", ASCENDING), ("at", ASCENDING)])
+    assert [i["name"] for i in db["one"].list_indexes()] == ["_id_", "status_1_at_1"]
+    client.drop_database(namespace + "names")
+    client.close()
