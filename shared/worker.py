@@ -10,7 +10,6 @@ never at import time.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import importlib
 import logging
 import multiprocessing
@@ -207,13 +206,22 @@ def in_own_process(job: Callable[[Settings], object], when: Callable[[], bool]) 
 
     def run(settings: Settings) -> int:
         nonlocal failures, resume_at
+        stops_seen = _stops
         if time.monotonic() < resume_at or not when():
             return 0
         process = multiprocessing.get_context("spawn").Process(
             target=_run_job, args=(settings, job.__module__, job.__qualname__, os.getpid()), daemon=True,
             name=f"{settings.service}-{job.__name__}")
-        process.start()
-        process.join()
+        with _live_lock:
+            if _stops != stops_seen:  # the worker began stopping meanwhile
+                return 0
+            process.start()
+            _live.add(process)
+        try:
+            process.join()  # this thread alone waits for (reaps) the process
+        finally:
+            with _live_lock:
+                _live.discard(process)
         if process.exitcode == 0:
             failures = 0
         elif process.exitcode == -signal.SIGTERM:
@@ -231,26 +239,28 @@ def in_own_process(job: Callable[[Settings], object], when: Callable[[], bool]) 
 
 
 MAX_JOB_BACKOFF = 300.0
+_live_lock = threading.Lock()
+_live: set = set()  # job processes running now
+_stops = 0  # how many times stop_job_processes ran: a job about to start its process sees it changed
 
 
-def stop_job_processes(timeout: float = 10.0) -> None:
-    """Ask every job process of this worker to stop (SIGTERM), and wait for them a while. A stopped
+def stop_job_processes() -> None:
+    """Ask every job process of this worker to stop (SIGTERM); their job threads wait for them. A stopped
     import is taken up again by the next worker, from its last finished chunk, as after a crash."""
-    children = multiprocessing.active_children()
-    for child in children:
-        child.terminate()
-    deadline = time.monotonic() + timeout
-    for child in children:
-        child.join(max(0.0, deadline - time.monotonic()))
+    global _stops
+    with _live_lock:
+        _stops += 1
+        for process in _live:
+            process.terminate()
 
 
 def _end_with_parent(parent: int) -> None:
     """SIGTERM this process when the worker that started it dies (Linux), even by SIGKILL."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+            log.warning("this job process may outlive its worker", extra={"errno": ctypes.get_errno()})
     except (OSError, AttributeError):
-        pass  # not Linux: the worker's stop still ends this process
+        log.warning("this job process may outlive its worker (no prctl here)")
     if os.getppid() != parent:  # the worker died before prctl took effect
         os.kill(os.getpid(), signal.SIGTERM)
 
@@ -261,8 +271,8 @@ PR_SET_PDEATHSIG = 1
 def _run_job(settings: Settings, module: str, name: str, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the worker stops, and ends this process as it exits
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _end_with_parent(parent)
     logs.configure(settings.service, settings.log_level)
+    _end_with_parent(parent)
     try:
         db.connect(settings)
         getattr(importlib.import_module(module), name)(settings)

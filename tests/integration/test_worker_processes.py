@@ -90,17 +90,19 @@ def test_a_stopping_worker_ends_its_job_processes(members_settings, caplog):
     thread = threading.Thread(target=job, args=(members_settings,))
     thread.start()
     pid = wait_for(lambda: (runs_of(members_settings).find_one() or {}).get("pid"))
-    stop_job_processes(timeout=10)
+    stop_job_processes()
     thread.join(timeout=10)
     assert not thread.is_alive() and not alive(pid)
     assert not any(r.getMessage() == "job process failed" for r in caplog.records)
 
 
 def test_a_job_process_ends_when_its_worker_is_killed(members_settings):
-    script = ("import sys; from shared.config import Settings; from shared.worker import in_own_process; "
+    # the job runs from a thread, as a worker's periodic jobs do (the kernel's signal follows that thread)
+    script = ("import sys, threading; from shared.config import Settings; from shared.worker import in_own_process; "
               "from tests.integration.test_worker_processes import record_pid_and_wait as job; "
-              "in_own_process(job, when=lambda: True)(Settings(service='members', mongo_url=sys.argv[1], "
-              "db_prefix=sys.argv[2], log_level='WARNING'))")
+              "settings = Settings(service='members', mongo_url=sys.argv[1], db_prefix=sys.argv[2], "
+              "log_level='WARNING'); "
+              "threading.Thread(target=in_own_process(job, when=lambda: True), args=(settings,)).start()")
     worker = subprocess.Popen([sys.executable, "-c", script, members_settings.mongo_url, members_settings.db_prefix],
                               cwd=ROOT)
     try:
@@ -110,6 +112,15 @@ def test_a_job_process_ends_when_its_worker_is_killed(members_settings):
         wait_for(lambda: not alive(pid), timeout=10)
     finally:
         worker.kill()
+
+
+def test_a_job_that_would_start_as_the_worker_stops_does_not_start(members_settings):
+    def stop_first():
+        stop_job_processes()  # the worker stops between the job's check and its process's start
+        return True
+
+    assert in_own_process(record_pid, when=stop_first)(members_settings) == 0
+    assert runs_of(members_settings).count_documents({}) == 0
 
 
 def test_only_a_module_level_function_can_run_in_its_own_process():
