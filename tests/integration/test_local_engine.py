@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -63,12 +64,23 @@ SORTS = [None, [("s", ASCENDING), ("_id", ASCENDING)], [("s", DESCENDING), ("_id
          [("s", ASCENDING), ("_id", DESCENDING)], [("v", ASCENDING), ("_id", ASCENDING)], [("_id", DESCENDING)]]
 
 
+@contextmanager
+def _filled(infra, database: str, indexes: list, docs: list):
+    """A collection with these indexes and documents, dropped afterwards."""
+    client = MongoClient(infra.ferret.url, tz_aware=True)
+    coll = client[database]["things"]
+    for index in indexes:
+        coll.create_index(index)
+    coll.insert_many(docs)
+    try:
+        yield coll
+    finally:
+        client.drop_database(database)
+        client.close()
+
+
 @pytest.fixture
 def collection(infra, namespace):
-    client = MongoClient(infra.ferret.url, tz_aware=True)
-    coll = client[namespace + "engine"]["things"]
-    coll.create_index([("v", ASCENDING)])
-    coll.create_index([("s", ASCENDING), ("_id", ASCENDING)])
     docs = []
     for i, value in enumerate(V_VALUES):
         doc = {"_id": ObjectId(f"{i + 1:024x}"), "w": i % 3}
@@ -79,10 +91,9 @@ def collection(infra, namespace):
         elif i % 10:
             doc["s"] = None
         docs.append(doc)
-    coll.insert_many(docs)
-    yield coll
-    client.drop_database(namespace + "engine")
-    client.close()
+    with _filled(infra, namespace + "engine", [[("v", ASCENDING)], [("s", ASCENDING), ("_id", ASCENDING)]],
+                 docs) as coll:
+        yield coll
 
 
 def _oracle(coll, query, sort, limit):
@@ -325,10 +336,6 @@ POSITION_QUERIES = [
 def paths(infra, namespace):
     """Documents whose field p is an array (an ancestors' path), a scalar, or missing; status-like s, a
     date t with ties and gaps, a name n."""
-    client = MongoClient(infra.ferret.url, tz_aware=True)
-    coll = client[namespace + "paths"]["things"]
-    coll.create_index([("p", ASCENDING), ("s", ASCENDING), ("t", DESCENDING)])
-    coll.create_index([("p", ASCENDING), ("n", ASCENDING)])
     docs = []
     for i in range(400):
         doc = {"_id": ObjectId(f"{i + 1:024x}"), "s": "ab"[i % 2 if i % 7 else 0], "w": i % 3, "n": f"n{i % 23}"}
@@ -339,10 +346,9 @@ def paths(infra, namespace):
         elif i % 22:
             doc["t"] = None
         docs.append(doc)
-    coll.insert_many(docs)
-    yield coll
-    client.drop_database(namespace + "paths")
-    client.close()
+    with _filled(infra, namespace + "paths", [[("p", ASCENDING), ("s", ASCENDING), ("t", DESCENDING)],
+                                              [("p", ASCENDING), ("n", ASCENDING)]], docs) as coll:
+        yield coll
 
 
 @pytest.mark.parametrize("query, sort, merges", POSITION_QUERIES, ids=str)
