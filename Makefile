@@ -50,7 +50,7 @@ test-e2e: infra
 test-docker: $(STAMP)
 	$(PYTEST) tests/docker
 
-# The benchmark suite (about 15 minutes): every performance goal beside its
+# The benchmark suite (about 20–25 minutes on 2 cores): every performance goal beside its
 # baseline from the same run, printed as one table (also bench/last-run.md).
 bench: infra
 	$(BIN)/python -m bench
