@@ -280,30 +280,24 @@ def _csv_records(text: str, stop_after: int | None = None) -> Iterator[tuple[int
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
-def _unfinished():
-    return ImportJob.objects(status__in=UNFINISHED).only("id", "status", "heartbeat_at", "attempts",
-                                                         "chunks").order_by("id")
-
-
-def _beating(job: ImportJob, now: datetime) -> bool:
-    """A running job whose worker beat lately: it is that worker's."""
-    return job.status == "running" and job.heartbeat_at is not None and job.heartbeat_at > now - STALE_AFTER
+def _waiting(now: datetime):
+    """Jobs that wait for a worker: queued, or running without a recent beat (a running job whose worker
+    beat lately is that worker's)."""
+    stale = now - STALE_AFTER
+    return ImportJob.objects(Q(status="queued") | Q(status="running", heartbeat_at=None)
+                             | Q(status="running", heartbeat_at__lte=stale))
 
 
 def waiting() -> bool:
-    """Whether a job waits for a worker: queued, or running without a recent beat (one indexed read)."""
-    stale = utcnow() - STALE_AFTER
-    return ImportJob.objects(Q(status="queued") | Q(status="running", heartbeat_at=None)
-                             | Q(status="running", heartbeat_at__lte=stale)).only("id").first() is not None
+    """Whether a job waits for a worker (one indexed read)."""
+    return _waiting(utcnow()).only("id").first() is not None
 
 
 def claim_next() -> ImportJob | None:
     """A queued job, or a running one whose worker stopped beating (failed instead once it has been
     taken up MAX_ATTEMPTS times)."""
     now = utcnow()
-    for job in _unfinished():
-        if _beating(job, now):
-            continue
+    for job in _waiting(now).only("id", "status", "heartbeat_at", "attempts", "chunks").order_by("id"):
         if job.status == "running":
             if (job.attempts or 0) >= MAX_ATTEMPTS:
                 _give_up(job, now)
