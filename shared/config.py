@@ -30,10 +30,11 @@ class Settings:
     consumer_max_attempts: int = 5
     consumer_batch: int = 200
     relay_batch_size: int = 200
-    batch_wait_ms: int = 50  # how long a consumer fetch or a relay round may wait to gather a batch
+    batch_wait_ms: int = 200  # how long a consumer fetch or a relay round may wait to gather a batch
     processed_retention_days: int = 14  # longer than the topics keep events (7 days)
     heartbeat_file: str = ""
     refusals_per_hour: int = 30  # members: "already registered" answers one caller may get in an hour
+    card_number_block: int = 20  # members: card numbers a web process reserves at once
     transfer_expiry_days: int = 30  # members: days a transfer request waits for an answer
     stats_refresh_seconds: float = 300.0  # members worker: how often statistics are rebuilt
     # notify's channels: email over SMTP, SMS through an HTTP gateway, webhooks (empty host/URL: channel off)
@@ -89,6 +90,7 @@ class Settings:
                                               str(cls.processed_retention_days))),
             heartbeat_file=_env("GONGHUI_HEARTBEAT_FILE", ""),
             refusals_per_hour=int(_env("GONGHUI_REFUSALS_PER_HOUR", str(cls.refusals_per_hour))),
+            card_number_block=max(1, int(_env("GONGHUI_CARD_NUMBER_BLOCK", str(cls.card_number_block)))),
             transfer_expiry_days=int(_env("GONGHUI_TRANSFER_EXPIRY_DAYS", str(cls.transfer_expiry_days))),
             stats_refresh_seconds=float(_env("GONGHUI_STATS_REFRESH_SECONDS", str(cls.stats_refresh_seconds))),
             smtp_host=_env("GONGHUI_SMTP_HOST", ""),
