@@ -84,7 +84,8 @@ def use_case_context(app, roles, org=None, sub=None):
     roles = (roles,) if isinstance(roles, str) else tuple(roles)
     ext = app.extensions
     return Context(who=Caller(sub or roles[0], org, roles), tree=PathResolver(), vault=ext["gonghui.vault"],
-                   contact_seal=ext["gonghui.contact_seal"], settings=ext["gonghui.settings"])
+                   contact_seal=ext["gonghui.contact_seal"], settings=ext["gonghui.settings"],
+                   card_numbers=ext["gonghui.card_numbers"])
 
 
 def seed_org_views(org_view, names=("fed", "a", "b")) -> dict:

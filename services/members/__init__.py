@@ -9,6 +9,7 @@ SERVICE = "members"
 
 def create_app(settings: Settings | None = None):
     from .api import applications, dues, imports, members, orgs, reviews, stats, transfers
+    from .card_numbers import CardSequence
     from .documents import ALL
     from .keys import vaults
     from .tree import TreeCache
@@ -19,4 +20,5 @@ def create_app(settings: Settings | None = None):
     app = create_service_app(SERVICE, ALL, blueprints, settings, documented_as=members.DOCUMENTED_AS)
     app.extensions["gonghui.vault"], app.extensions["gonghui.contact_seal"] = vaults(settings)
     app.extensions["gonghui.tree_cache"] = TreeCache()
+    app.extensions["gonghui.card_numbers"] = CardSequence(settings.card_number_block)
     return app

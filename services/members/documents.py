@@ -315,24 +315,14 @@ class Counter(Document):
 
     @classmethod
     def take(cls, name: str, count: int) -> range:
-        """Reserve ``count`` consecutive values at once (bulk imports)."""
+        """Reserve ``count`` consecutive values at once (bulk imports, a web process's block)."""
         try:
             doc = cls._get_collection().find_one_and_update(
                 {"_id": name}, {"$inc": {"value": count}}, upsert=True, return_document=True)
-        except DuplicateKeyError:
+        except DuplicateKeyError:  # two first-ever upserts raced; the counter exists now
             doc = cls._get_collection().find_one_and_update(
                 {"_id": name}, {"$inc": {"value": count}}, return_document=True)
         return range(doc["value"] - count + 1, doc["value"] + 1)
-
-    @classmethod
-    def next(cls, name: str) -> int:
-        try:
-            doc = cls._get_collection().find_one_and_update(
-                {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=True)
-        except DuplicateKeyError:  # two first-ever upserts raced; the counter exists now
-            doc = cls._get_collection().find_one_and_update(
-                {"_id": name}, {"$inc": {"value": 1}}, return_document=True)
-        return doc["value"]
 
 
 ALL = [Organisation, OrgMove, Member, Transfer, DuesAccount, Participation, Review, OrgStats, ImportJob, ImportChunk,

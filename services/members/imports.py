@@ -48,6 +48,7 @@ from shared.events.envelope import utcnow
 from shared.events.outbox import announce_many, pending_event_son, withdraw
 
 from . import domain
+from .card_numbers import COUNTER as CARD_COUNTER
 from .documents import Counter, ImportChunk, ImportError_, ImportJob, Member, Organisation
 from .domain.roster import MAX_COLUMNS, MAX_ROWS, too_many_rows
 from .published import CONTACT_CHANGED, MEMBER_JOINED, contact_changed, member_joined
@@ -443,7 +444,7 @@ def run(job: ImportJob, vault, seal, progress=None) -> ImportJob:
 def _register(rows: list[domain.RosterRow], org: Organisation, job: ImportJob, vault, seal) -> tuple[int, int]:
     """Insert a batch; rows whose person is already registered are counted, not inserted."""
     now = utcnow()
-    cards = Counter.take("card_no", len(rows))
+    cards = Counter.take(CARD_COUNTER, len(rows))
     docs = [_member_document(row, domain.card_number(now.year, card), org, job, vault, seal, now)
             for row, card in zip(rows, cards, strict=True)]
     pointers = announce_many(Member, docs)  # before the write: a crash in between never loses events

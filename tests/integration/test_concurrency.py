@@ -71,3 +71,19 @@ def test_racing_transfer_requests_and_approvals_each_have_one_winner(members_app
     assert len(winners) == 1 and all(r.status_code in (409, 422) for r in approvals if r.status_code != 200)
     card = client.get(f"/api/v1/members/{applicant}", headers=admin_a).json["card_no"]
     assert card == winners[0].json["card_no"]
+
+
+def test_card_numbers_reserved_a_block_at_a_time_are_never_handed_out_twice(members_app, monkeypatch):
+    from services.members import card_numbers
+    from services.members.documents import Counter
+
+    first, second = card_numbers.CardSequence(3), card_numbers.CardSequence(3)  # two web processes
+    taken = [first.next(), second.next(), first.next(), first.next(), first.next(), second.next()]
+    assert taken == [1, 4, 2, 3, 7, 5]  # each in order within its block; one counter update per block
+    assert Counter.objects.get(id=card_numbers.COUNTER).value == 9
+    monkeypatch.setattr(card_numbers.os, "getpid", lambda: -1)  # a forked copy of the first process
+    assert first.next() == 10  # not 8 or 9, which its parent may still hand out
+
+    with ThreadPoolExecutor(8) as pool:
+        shared = list(pool.map(lambda _: second.next(), range(60)))
+    assert len(set(shared)) == 60 and set(shared).isdisjoint(taken + [10])

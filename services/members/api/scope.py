@@ -28,5 +28,6 @@ def context() -> Context:
         g.app_context = Context(who=who, tree=resolver(), vault=extensions["gonghui.vault"],
                                 contact_seal=extensions["gonghui.contact_seal"],
                                 settings=extensions["gonghui.settings"], request_id=g.get("request_id"),
-                                exhausted=extensions.setdefault("gonghui.refusals_exhausted", set()))
+                                exhausted=extensions.setdefault("gonghui.refusals_exhausted", set()),
+                                card_numbers=extensions["gonghui.card_numbers"])
     return g.app_context

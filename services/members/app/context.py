@@ -8,6 +8,7 @@ from shared.config import Settings
 from shared.pagination import Found
 from shared.pii import Vault
 
+from ..card_numbers import CardSequence
 from ..tree import PathResolver
 
 
@@ -21,6 +22,8 @@ class Context:
     request_id: str | None = None
     # callers over their hourly budget of "already registered elsewhere" answers, as this process knows
     exhausted: set[str] = field(default_factory=set)
+    # this process's reserved card numbers (without: one counter update per card)
+    card_numbers: CardSequence = field(default_factory=lambda: CardSequence(1))
 
 
 __all__ = ["Context", "Found"]

@@ -12,7 +12,7 @@ from shared.events.envelope import utcnow
 from shared.scope import require_role
 
 from .. import domain
-from ..documents import Counter, HistoryEntry, Member, Organisation, RefusalBudget, UniquenessRefusal
+from ..documents import HistoryEntry, Member, Organisation, RefusalBudget, UniquenessRefusal
 from ..published import (
     CONTACT_CHANGED,
     MEMBER_APPLICATION_REJECTED,
@@ -35,7 +35,7 @@ def register(ctx: Context, person: dict) -> Member:
     require_role(ctx.who, "operator", "admin")
     org = access.holding_org(ctx, person["org_id"])
     member = _new_member(ctx, person, org, "active")
-    _issue_card(member)
+    _issue_card(ctx, member)
     member.record(MEMBER_JOINED, member_joined(member, org))
     return _insert(ctx, member, org, person)
 
@@ -58,7 +58,7 @@ def approve(ctx: Context, member_id: str) -> Member:
         raise access.in_state("org_id", "the organisation is closed", "Organisation is closed.")
     card_no, joined_at = member.card_no, utcnow()
     if not card_no:
-        card_no = domain.card_number(joined_at.year, Counter.next("card_no"))
+        card_no = domain.card_number(joined_at.year, ctx.card_numbers.next())
     return change(ctx, member, "approve", [(MEMBER_JOINED, lambda m: member_joined(m, org))],
                   status="active", application_state="approved", card_no=card_no, joined_at=joined_at)
 
@@ -100,9 +100,9 @@ def _new_member(ctx: Context, person: dict, org: Organisation, status: str) -> M
     return member
 
 
-def _issue_card(member: Member) -> None:
+def _issue_card(ctx: Context, member: Member) -> None:
     now = utcnow()
-    member.card_no = domain.card_number(now.year, Counter.next("card_no"))
+    member.card_no = domain.card_number(now.year, ctx.card_numbers.next())
     member.joined_at = now
 
 
