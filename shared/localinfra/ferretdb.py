@@ -35,6 +35,10 @@ GO_MODULE = REPO_ROOT / "deploy" / "ferretdb"
 #    20 rows" reads one ordered range per position, merged with UNION ALL
 #    (positionArms in pushdown.go), instead of every member of X.
 #  - Reads of _id alone (a find or delete naming nothing else) read only _id.
+#  - Single-document writes are atomic as in MongoDB: the connection handler
+#    runs one read-modify-write command (update, delete, findAndModify) at a
+#    time per collection, and on SQLite one write command at a time
+#    (internal/clientconn/writelocks.go).
 #  - SQLite backend: _id lookups use the _id index (its index expression and
 #    its queries differed) and narrow by _id whenever the filter holds one.
 PATCH = GO_MODULE / f"ferretdb-{FERRETDB_VERSION}.patch"

@@ -8,13 +8,27 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pymongo import MongoClient, ReturnDocument
 
+from shared.localinfra.ferretdb import FerretDB
+from shared.localinfra.process import free_port
 from tests.helpers import member_body
 
 pytestmark = pytest.mark.integration
 
 
 def test_concurrent_increments_and_conditional_updates_are_atomic(infra, namespace):
-    collection = MongoClient(infra.ferret.url, maxPoolSize=16)[f"{namespace}atomic"]["counters"]
+    _race_increments_and_seats(MongoClient(infra.ferret.url, maxPoolSize=16)[f"{namespace}atomic"]["counters"])
+
+
+def test_single_document_writes_are_atomic_on_the_sqlite_backend_too(tmp_path):
+    ferret = FerretDB(tmp_path / "ferretdb", free_port(), backend="sqlite").start()
+    try:
+        with MongoClient(ferret.url, maxPoolSize=16) as client:
+            _race_increments_and_seats(client["atomic"]["counters"])
+    finally:
+        ferret.stop()
+
+
+def _race_increments_and_seats(collection) -> None:
     collection.insert_many([{"_id": "n", "v": 0}, {"_id": "seats", "left": 25}])
     values, wins = [], []
 
