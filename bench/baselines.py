@@ -13,6 +13,7 @@ from bson import ObjectId
 from pymongo import InsertOne, MongoClient, UpdateOne
 from pymongo.errors import BulkWriteError
 
+from shared.config import Settings
 from shared.localinfra.process import Child, free_port, wait_for_port
 
 from .load import Run, closed_loop, in_parallel
@@ -47,8 +48,9 @@ def flask_echo(data_dir: Path, web_workers: int, clients: int, total: int) -> Ru
 
 
 def pymongo_registrations(mongo_url: str, threads: int, total: int, template: dict) -> Run:
-    """A registration's database work without the service: read the organisation, take a card number,
-    insert the outbox pointer and the member document (``template`` is a real member document)."""
+    """A registration's database work without the service: read the organisation, take a card number
+    (a thread reserves a block of them at a time, as a web process does), insert the outbox pointer and
+    the member document (``template`` is a real member document)."""
     client = MongoClient(mongo_url)
     db = client[f"bench_raw_{uuid.uuid4().hex[:8]}"]
     org_id = ObjectId()
@@ -63,12 +65,21 @@ def pymongo_registrations(mongo_url: str, threads: int, total: int, template: di
              "data": {k: template.get(k) for k in ("name", "gender", "employment_type", "status", "org_id", "org_path",
                                                    "card_no", "honours", "version")}}
 
+    block = Settings.card_number_block
+
     def make_worker():
+        cards = iter(())
+
         def call(i):
+            nonlocal cards
             started = time.perf_counter()
             db.organisations.find_one({"_id": org_id})
-            card = db.counters.find_one_and_update({"_id": "card_no"}, {"$inc": {"value": 1}}, upsert=True,
-                                                   return_document=True)["value"]
+            card = next(cards, None)
+            if card is None:
+                last = db.counters.find_one_and_update({"_id": "card_no"}, {"$inc": {"value": block}}, upsert=True,
+                                                       return_document=True)["value"]
+                cards = iter(range(last - block + 1, last + 1))
+                card = next(cards)
             member_id = ObjectId()
             db.outbox_pointers.insert_one({"_id": ObjectId(), "collection": "members", "doc_id": member_id,
                                            "events": ["a", "b"], "payload": [event, event],

@@ -7,7 +7,8 @@
 // things so that every single-document write is atomic as in MongoDB: it runs
 // an update as "query, then write" without isolation, so the patch lets one
 // read-modify-write command (update, delete, findAndModify) at a time through
-// per collection, and on SQLite one write command at a time.
+// per collection, and on SQLite one insert, update, delete or findAndModify
+// at a time.
 package main
 
 import (

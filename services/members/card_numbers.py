@@ -12,12 +12,13 @@ COUNTER = "card_no"
 
 
 class CardSequence:
-    """Unique, in order within a process, not gapless: values a process reserved but never handed out
-    before it stopped are never issued (a person who rejoins keeps the old number anyway, so numbers were
-    never gapless). A forked copy drops its parent's block, so two processes never hand out one value."""
+    """Unique, in order within a process (not across processes), not gapless: values a process reserved
+    but never handed out before it stopped are never issued (a person who rejoins keeps the old number
+    anyway, so numbers were never gapless). A forked copy drops its parent's block, so two processes never
+    hand out one value."""
 
     def __init__(self, block: int):
-        self.block = block
+        self.block = max(1, block)
         self._lock = threading.Lock()
         self._owner: int | None = None
         self._values = iter(())

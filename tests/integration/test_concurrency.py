@@ -87,17 +87,23 @@ def test_racing_transfer_requests_and_approvals_each_have_one_winner(members_app
     assert card == winners[0].json["card_no"]
 
 
-def test_card_numbers_reserved_a_block_at_a_time_are_never_handed_out_twice(members_app, monkeypatch):
+def test_card_numbers_reserved_a_block_at_a_time_are_never_handed_out_twice(members_app):
     from services.members import card_numbers
     from services.members.documents import Counter
+
+    def counter():
+        return Counter.objects.get(id=card_numbers.COUNTER).value
 
     first, second = card_numbers.CardSequence(3), card_numbers.CardSequence(3)  # two web processes
     taken = [first.next(), second.next(), first.next(), first.next(), first.next(), second.next()]
     assert taken == [1, 4, 2, 3, 7, 5]  # each in order within its block; one counter update per block
-    assert Counter.objects.get(id=card_numbers.COUNTER).value == 9
-    monkeypatch.setattr(card_numbers.os, "getpid", lambda: -1)  # a forked copy of the first process
-    assert first.next() == 10  # not 8 or 9, which its parent may still hand out
+    assert counter() == 9
+    first._owner = -1  # as in a forked copy of the first process: the block it holds is its parent's
+    assert first.next() == 10  # not 8 or 9, which the parent may still hand out
+    assert counter() == 12
 
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(8) as pool:  # threads of one process share its block
         shared = list(pool.map(lambda _: second.next(), range(60)))
     assert len(set(shared)) == 60 and set(shared).isdisjoint(taken + [10])
+    assert counter() == 72  # 6, then 20 blocks of three: no thread reserved a block another one wasted
+    assert card_numbers.CardSequence(0).next() == 73  # a block is at least one value
