@@ -31,6 +31,7 @@ from shared.localinfra.stack import SERVICES, Stack
 
 from . import baselines, events
 from . import notify as notify_bench
+from .cpu import CpuMeter
 from .federation import Federation, roster_csv
 from .load import Client, closed_loop, open_loop, percentile, sample
 
@@ -151,6 +152,7 @@ def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, 
                    f"{echo.rate:,.0f} req/s, p50 {ms(echo.p(50))}, p99 {ms(echo.p(99))}"))
 
     stack.start_services()
+    meter = CpuMeter.of_stack(stack, ferret, kafka)
     secret = stack.env()["GONGHUI_JWT_SECRET"]
     operator = {"Authorization": "Bearer " + auth.mint(secret, "op", ["operator"], ttl=timedelta(hours=6))}
     fed = Federation(stack.url("members"), operator).build(industries=20, branches=400)
@@ -160,6 +162,7 @@ def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, 
     # --- roster imports through the API and the CLI, and the welcomes that follow -----------------
     print(f"importing {big_import:,} rows over HTTP ...", flush=True)
     content = roster_csv(0, big_import)
+    cpu_before = meter.read()
     job, upload_s = fed.upload(importer, content)
     t0 = time.perf_counter()
     fed.wait_imported([job])
@@ -173,6 +176,10 @@ def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, 
     report.add(Row("welcomes of that import all in their inboxes", f"{drained - imported_at:.0f} s after the "
                    f"import ended ({big_import / (drained - t0):,.0f} members/s from upload to inbox)",
                    goal="within 3 min of the import's end", met=drained - imported_at <= 180))
+    spent = meter.since(cpu_before)
+    report.add(Row("CPU per imported row, from the upload to the last welcome, by process",
+                   f"{spent.per(big_import)}: {_cores()} cores allow at most "
+                   f"{spent.ceiling(big_import, _cores()):,.0f} rows/s at that cost"))
 
     print(f"importing {big_branch:,} rows with the CLI ...", flush=True)
     path = data / "branch.csv"
@@ -207,11 +214,17 @@ def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, 
         return ("POST", "/api/v1/members", _member_body(others[i % len(others)], base + i))
 
     closed_loop(stack.url("members"), admin, 20, 200, register)  # warm
+    wait_rows(ferret, "gonghui_notify", "inbox_messages", total + 200, timeout=900)
+    cpu_before = meter.read()
     registrations = closed_loop(stack.url("members"), admin, 20, 3000, lambda i: register(200 + i))
-    template = members_db.members.find_one({"org_id": others[0]})
     # the baseline runs on a quiet stack, as the registrations began: after their welcomes are delivered
     wait_rows(ferret, "gonghui_notify", "inbox_messages", total + 3200, timeout=900)
-    raw = baselines.pymongo_registrations(ferret.url, 20, 3000, template)
+    spent = meter.since(cpu_before)
+    template = members_db.members.find_one({"org_id": others[0]})
+    indexes = {c: members_db[c].index_information() for c in ("members", "outbox_pointers")}
+    cpu_before = meter.read()
+    raw = baselines.pymongo_registrations(ferret.url, 20, 3000, template, indexes)
+    raw_spent = meter.since(cpu_before, parts={"load generator", "FerretDB", "PostgreSQL"})
     report.add(Row("`POST /api/v1/members`, 20 concurrent clients, 3,000 registrations",
                    f"{registrations.rate:,.0f} req/s, p50 {ms(registrations.p(50))}, p99 {ms(registrations.p(99))}"
                    + (f", {registrations.errors} errors" if registrations.errors else ""),
@@ -220,6 +233,10 @@ def run_suite(report: Report, stack: Stack, ferret: FerretDB, kafka: KafkaNode, 
                    f"{registrations.rate / raw.rate:.2f}× raw",
                    "p99 < 150 ms and ≥ 0.5× raw",
                    registrations.p(99) < 150 and registrations.rate >= 0.5 * raw.rate and not registrations.errors))
+    report.add(Row("CPU per registration, from the first request to the last welcome, by process",
+                   f"{spent.per(3000)}: {_cores()} cores allow at most {spent.ceiling(3000, _cores()):,.0f} "
+                   "registrations/s at that cost", f"raw pymongo's writes: {raw_spent.per(3000, top=3)}",
+                   f"{spent.total / raw_spent.total:.1f}× raw's CPU"))
 
     # --- steady 100 registrations a second: welcome latency ---------------------------------------
     print("steady 100 registrations/s for 30 s ...", flush=True)

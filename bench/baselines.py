@@ -47,18 +47,20 @@ def flask_echo(data_dir: Path, web_workers: int, clients: int, total: int) -> Ru
         child.stop()
 
 
-def pymongo_registrations(mongo_url: str, threads: int, total: int, template: dict) -> Run:
+def pymongo_registrations(mongo_url: str, threads: int, total: int, template: dict, indexes: dict) -> Run:
     """A registration's database work without the service: read the organisation, take a card number
     (a thread reserves a block of them at a time, as a web process does), insert the outbox pointer and
-    the member document (``template`` is a real member document)."""
+    the member document (``template`` is a real member document), into collections indexed as the
+    service's are (``indexes``: each collection's ``index_information()``), so that the writes are the same."""
     client = MongoClient(mongo_url)
     db = client[f"bench_raw_{uuid.uuid4().hex[:8]}"]
     org_id = ObjectId()
     db.organisations.insert_one({"_id": org_id, "name": "工会", "path": [str(org_id)]})
-    db.members.create_index("id_number_fingerprint", unique=True)
-    db.members.create_index("card_no", unique=True, sparse=True)
-    db.members.create_index("org_path")
-    db.outbox_pointers.create_index("due")
+    for collection in ("members", "outbox_pointers"):
+        for name, spec in indexes[collection].items():
+            if name != "_id_":
+                db[collection].create_index(spec["key"], name=name, unique=spec.get("unique", False),
+                                            sparse=spec.get("sparse", False))
     # a new member's two events travel in its pointer (see shared/events/outbox.py): about this size
     event = {"id": "e" * 32, "type": "gonghui.members.member.joined", "subject": "s" * 24,
              "time": "2026-11-23T00:00:00Z", "dataschema": "urn:gonghui:schema:gonghui.members.member.joined:1",

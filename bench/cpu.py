@@ -1,0 +1,84 @@
+"""Where a figure's time goes: CPU seconds spent by each part of the stack while something runs.
+
+A part is a set of started processes and everything below them. An exited child's time is counted
+once its parent has reaped it (the kernel adds it to the parent's children times), so PostgreSQL
+backends that come and go, and gunicorn workers that are replaced, are not lost.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import psutil
+
+
+def _tree_seconds(pid: int) -> float:
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        try:
+            t = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def _own_seconds() -> float:
+    """This process's own threads (the load generator), not the children it reaped earlier."""
+    t = psutil.Process(os.getpid()).cpu_times()
+    return t.user + t.system
+
+
+@dataclass
+class CpuMeter:
+    """``parts`` maps a name to the pids at the top of that part; ``"load generator"`` is this process."""
+
+    parts: dict[str, list[int]]
+
+    @classmethod
+    def of_stack(cls, stack, ferret, kafka) -> "CpuMeter":
+        parts = {f"{name} web": [child.proc.pid] for name, child in stack.webs.items()}
+        parts |= {f"{name} worker": [child.proc.pid] for name, child in stack.workers.items()}
+        parts["FerretDB"] = [ferret.child.proc.pid]
+        if ferret.postgres is not None:
+            parts["PostgreSQL"] = [ferret.postgres.child.proc.pid]
+        parts["Kafka"] = [kafka.child.proc.pid]
+        return cls(parts)
+
+    def read(self) -> dict[str, float]:
+        seconds = {name: sum(_tree_seconds(pid) for pid in pids) for name, pids in self.parts.items()}
+        seconds["load generator"] = _own_seconds()
+        return seconds
+
+    def since(self, before: dict[str, float], parts=None) -> "CpuSpent":
+        """What each part (or each of ``parts``) spent since ``before = meter.read()``."""
+        after = self.read()
+        return CpuSpent({name: max(0.0, after[name] - before.get(name, 0.0)) for name in after
+                         if parts is None or name in parts})
+
+
+@dataclass
+class CpuSpent:
+    seconds: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def per(self, n: int, top: int = 6) -> str:
+        """``"web 5.0 ms, PostgreSQL 3.0 ms, …; total 13 ms"`` per unit of work, biggest first."""
+        ranked = sorted(self.seconds.items(), key=lambda kv: kv[1], reverse=True)
+        shown = [f"{name} {seconds * 1000 / n:.1f} ms" for name, seconds in ranked[:top] if seconds > 0]
+        rest = sum(seconds for _, seconds in ranked[top:])
+        if rest > 0:
+            shown.append(f"the rest {rest * 1000 / n:.1f} ms")
+        return ", ".join(shown) + f"; total {self.total * 1000 / n:.1f} ms"
+
+    def ceiling(self, n: int, cores: int) -> float:
+        """The rate this much CPU per unit allows when every core does nothing else."""
+        return n * cores / self.total if self.total else float("inf")
