@@ -16,6 +16,7 @@ from pymongo.errors import BulkWriteError
 from shared.config import Settings
 from shared.localinfra.process import Child, free_port, wait_for_port
 
+from .cpu import LOAD_GENERATOR, CpuMeter, CpuSpent
 from .load import Run, closed_loop, in_parallel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,11 +48,13 @@ def flask_echo(data_dir: Path, web_workers: int, clients: int, total: int) -> Ru
         child.stop()
 
 
-def pymongo_registrations(mongo_url: str, threads: int, total: int, template: dict, indexes: dict) -> Run:
+def pymongo_registrations(mongo_url: str, threads: int, total: int, template: dict, indexes: dict,
+                          meter: CpuMeter) -> tuple[Run, CpuSpent]:
     """A registration's database work without the service: read the organisation, take a card number
     (a thread reserves a block of them at a time, as a web process does), insert the outbox pointer and
     the member document (``template`` is a real member document), into collections indexed as the
-    service's are (``indexes``: each collection's ``index_information()``), so that the writes are the same."""
+    service's are (``indexes``: each collection's ``index_information()``), so that the writes are the same.
+    Returns the run and the CPU that this process, FerretDB and PostgreSQL spent on it."""
     client = MongoClient(mongo_url)
     db = client[f"bench_raw_{uuid.uuid4().hex[:8]}"]
     org_id = ObjectId()
@@ -59,8 +62,9 @@ def pymongo_registrations(mongo_url: str, threads: int, total: int, template: di
     for collection in ("members", "outbox_pointers"):
         for name, spec in indexes[collection].items():
             if name != "_id_":
-                db[collection].create_index(spec["key"], name=name, unique=spec.get("unique", False),
-                                            sparse=spec.get("sparse", False))
+                options = {k: v for k, v in spec.items() if k not in ("key", "v", "ns")}
+                keys = [(field, int(order) if isinstance(order, float) else order) for field, order in spec["key"]]
+                db[collection].create_index(keys, name=name, **options)
     # a new member's two events travel in its pointer (see shared/events/outbox.py): about this size
     event = {"id": "e" * 32, "type": "gonghui.members.member.joined", "subject": "s" * 24,
              "time": "2026-11-23T00:00:00Z", "dataschema": "urn:gonghui:schema:gonghui.members.member.joined:1",
@@ -91,10 +95,12 @@ def pymongo_registrations(mongo_url: str, threads: int, total: int, template: di
             return time.perf_counter() - started, False
         return call
 
+    cpu_before = meter.read()
     run = in_parallel(threads, total, make_worker)
+    spent = meter.since(cpu_before, parts={LOAD_GENERATOR, "FerretDB", "PostgreSQL"})
     client.drop_database(db.name)
     client.close()
-    return run
+    return run, spent
 
 
 def kafka_produce_consume(bootstrap: str, n: int, value_bytes: int = 600) -> tuple[float, float]:

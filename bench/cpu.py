@@ -11,21 +11,27 @@ from dataclasses import dataclass
 
 import psutil
 
+LOAD_GENERATOR = "load generator"
+
 
 def _tree_seconds(pid: int) -> float:
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for process in processes:
+    """CPU of a process and its descendants. A descendant that exits between the listing and its
+    reading may already sit in its parent's children times, read earlier: then read the tree again."""
+    for _ in range(10):
         try:
-            t = process.cpu_times()
+            root = psutil.Process(pid)
+            processes = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            raise RuntimeError(f"process {pid} is gone: its part's CPU cannot be measured") from None
+        total = 0.0
+        try:
+            for process in processes:
+                t = process.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
         except psutil.NoSuchProcess:
             continue
-        total += t.user + t.system + t.children_user + t.children_system
-    return total
+        return total
+    raise RuntimeError(f"the processes below {pid} kept changing while being read")
 
 
 def _own_seconds() -> float:
@@ -36,12 +42,13 @@ def _own_seconds() -> float:
 
 @dataclass
 class CpuMeter:
-    """``parts`` maps a name to the pids at the top of that part; ``"load generator"`` is this process."""
+    """``parts`` maps a name to the pids at the top of that part; ``LOAD_GENERATOR`` is this process."""
 
     parts: dict[str, list[int]]
 
     @classmethod
-    def of_stack(cls, stack, ferret, kafka) -> "CpuMeter":
+    def of_stack(cls, stack, ferret, kafka) -> CpuMeter:
+        """The running ``Stack``'s web and worker processes, its FerretDB, PostgreSQL and Kafka."""
         parts = {f"{name} web": [child.proc.pid] for name, child in stack.webs.items()}
         parts |= {f"{name} worker": [child.proc.pid] for name, child in stack.workers.items()}
         parts["FerretDB"] = [ferret.child.proc.pid]
@@ -52,14 +59,16 @@ class CpuMeter:
 
     def read(self) -> dict[str, float]:
         seconds = {name: sum(_tree_seconds(pid) for pid in pids) for name, pids in self.parts.items()}
-        seconds["load generator"] = _own_seconds()
+        seconds[LOAD_GENERATOR] = _own_seconds()
         return seconds
 
-    def since(self, before: dict[str, float], parts=None) -> "CpuSpent":
+    def since(self, before: dict[str, float], parts=None) -> CpuSpent:
         """What each part (or each of ``parts``) spent since ``before = meter.read()``."""
         after = self.read()
-        return CpuSpent({name: max(0.0, after[name] - before.get(name, 0.0)) for name in after
-                         if parts is None or name in parts})
+        spent = {name: after[name] - before.get(name, 0.0) for name in after if parts is None or name in parts}
+        if any(seconds < 0 for seconds in spent.values()):
+            raise RuntimeError(f"CPU time went backwards (a process restarted?): {spent}")
+        return CpuSpent(spent)
 
 
 @dataclass
@@ -80,5 +89,7 @@ class CpuSpent:
         return ", ".join(shown) + f"; total {self.total * 1000 / n:.1f} ms"
 
     def ceiling(self, n: int, cores: int) -> float:
-        """The rate this much CPU per unit allows when every core does nothing else."""
-        return n * cores / self.total if self.total else float("inf")
+        """The rate the stack's own CPU per unit (the load generator's left out) allows when every core
+        does nothing else."""
+        stack = self.total - self.seconds.get(LOAD_GENERATOR, 0.0)
+        return n * cores / stack if stack > 0 else float("inf")
