@@ -100,20 +100,6 @@ def _source_digest() -> str:
     return digest.hexdigest()[:12]
 
 
-# Tables a build before 2026-12-05 made still keep statistics of the whole-document column; the patched
-# FerretDB turns them off for every table it makes (see its registry.go).
-NO_DOCUMENT_STATISTICS = """DO $$
-DECLARE t record;
-BEGIN
-  FOR t IN SELECT n.nspname, c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE a.attname = '_jsonb' AND c.relkind = 'r' AND a.attstattarget IS DISTINCT FROM 0
-             AND n.nspname NOT IN ('pg_catalog', 'information_schema') LOOP
-    EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN _jsonb SET STATISTICS 0', t.nspname, t.relname);
-  END LOOP;
-END $$"""
-
-
 @dataclass
 class FerretDB:
     """FerretDB on its own PostgreSQL server (``backend="postgresql"``, the default), or on SQLite
@@ -161,8 +147,6 @@ class FerretDB:
         self.child = Child.start("ferretdb", argv, self.data_dir / "ferretdb.log", env={"GOGC": "400"})
         wait_for_port("127.0.0.1", self.port, self.child.proc, timeout, "ferretdb")
         self._wait_ready(timeout)
-        if self.postgres is not None:
-            self.postgres.sql(NO_DOCUMENT_STATISTICS)
         return self
 
     def _wait_ready(self, timeout: float) -> None:

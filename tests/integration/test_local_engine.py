@@ -18,8 +18,6 @@ import pytest
 from bson import Binary, Int64, ObjectId, Regex, Timestamp
 from pymongo import ASCENDING, DESCENDING, MongoClient
 
-from shared.localinfra.ferretdb import NO_DOCUMENT_STATISTICS
-
 pytestmark = pytest.mark.integration
 
 OID = ObjectId("65a000000000000000000001")
@@ -174,30 +172,6 @@ def test_service_queries_are_answered_from_indexes(big, infra, query, sort):
     plan = _plan(big, query, sort, 21)
     assert "Index" in plan and "Seq Scan" not in plan, plan
     assert len(list(big.find(query, sort=sort, limit=21))) == len(_oracle(big, query, sort, 21))
-
-
-def test_analyze_keeps_no_statistics_of_whole_documents(big, infra):
-    """Every filter and sort is on an expression of the document column, each with statistics of its
-    own; the column's own statistics were two thirds of ANALYZE's time (sorting whole documents)."""
-    if infra.ferret.backend != "postgresql":
-        pytest.skip(f"FerretDB runs on {infra.ferret.backend} here: PostgreSQL could not start (see the log)")
-    infra.ferret.postgres.analyze()
-    stats = (f"SELECT count(*) FROM pg_stats WHERE schemaname = '{big.database.name}' "
-             "AND tablename NOT LIKE '\\_ferretdb%' AND attname ")  # FerretDB's own small table aside
-    assert int(infra.ferret.postgres.sql(stats + "= '_jsonb'")) == 0
-    assert int(infra.ferret.postgres.sql(stats + "<> '_jsonb'")) >= 4  # the indexes' expressions
-
-
-def test_tables_an_earlier_build_made_lose_those_statistics_when_ferretdb_starts(big, infra):
-    if infra.ferret.backend != "postgresql":
-        pytest.skip(f"FerretDB runs on {infra.ferret.backend} here: PostgreSQL could not start (see the log)")
-    sql, schema = infra.ferret.postgres.sql, big.database.name
-    table = sql(f"SELECT tablename FROM pg_tables WHERE schemaname = '{schema}' AND tablename LIKE 'members%'").strip()
-    sql(f'ALTER TABLE "{schema}"."{table}" ALTER COLUMN _jsonb SET STATISTICS -1')  # as builds before it made
-    sql(NO_DOCUMENT_STATISTICS)  # what FerretDB.start runs
-    sql(f'ANALYZE "{schema}"."{table}"')
-    assert int(sql(f"SELECT count(*) FROM pg_stats WHERE schemaname = '{schema}' AND attname = '_jsonb' "
-                   f"AND tablename = '{table}'")) == 0
 
 
 def test_one_update_command_may_hold_more_statements_than_the_pool_has_connections(infra, namespace):
