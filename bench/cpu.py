@@ -6,7 +6,6 @@ backends that come and go, and gunicorn workers that are replaced, are not lost.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import psutil
@@ -36,29 +35,29 @@ def _tree_seconds(pid: int) -> float:
 
 def _own_seconds() -> float:
     """This process's own threads (the load generator), not the children it reaped earlier."""
-    t = psutil.Process(os.getpid()).cpu_times()
+    t = psutil.Process().cpu_times()
     return t.user + t.system
 
 
 @dataclass
 class CpuMeter:
-    """``parts`` maps a name to the pids at the top of that part; ``LOAD_GENERATOR`` is this process."""
+    """``parts`` maps a name to the pid at the top of that part; ``LOAD_GENERATOR`` is this process."""
 
-    parts: dict[str, list[int]]
+    parts: dict[str, int]
 
     @classmethod
     def of_stack(cls, stack, ferret, kafka) -> CpuMeter:
         """The running ``Stack``'s web and worker processes, its FerretDB, PostgreSQL and Kafka."""
-        parts = {f"{name} web": [child.proc.pid] for name, child in stack.webs.items()}
-        parts |= {f"{name} worker": [child.proc.pid] for name, child in stack.workers.items()}
-        parts["FerretDB"] = [ferret.child.proc.pid]
+        parts = {f"{name} web": child.proc.pid for name, child in stack.webs.items()}
+        parts |= {f"{name} worker": child.proc.pid for name, child in stack.workers.items()}
+        parts["FerretDB"] = ferret.child.proc.pid
         if ferret.postgres is not None:
-            parts["PostgreSQL"] = [ferret.postgres.child.proc.pid]
-        parts["Kafka"] = [kafka.child.proc.pid]
+            parts["PostgreSQL"] = ferret.postgres.child.proc.pid
+        parts["Kafka"] = kafka.child.proc.pid
         return cls(parts)
 
     def read(self) -> dict[str, float]:
-        seconds = {name: sum(_tree_seconds(pid) for pid in pids) for name, pids in self.parts.items()}
+        seconds = {name: _tree_seconds(pid) for name, pid in self.parts.items()}
         seconds[LOAD_GENERATOR] = _own_seconds()
         return seconds
 

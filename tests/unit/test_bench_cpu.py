@@ -17,7 +17,7 @@ def test_a_parts_cpu_includes_children_that_exited():
     # the part's top is a shell; its Python child burns 0.4 s of CPU and exits, and the shell reaps it
     shell = subprocess.Popen(["/bin/sh", "-c", f"{sys.executable} -c '{SPIN}'; sleep 30"], start_new_session=True)
     try:
-        meter = CpuMeter({"part": [shell.pid]})
+        meter = CpuMeter({"part": shell.pid})
         deadline = time.monotonic() + 10
         while not any(c.name() == "sleep" for c in psutil.Process(shell.pid).children()):
             if time.monotonic() > deadline:
@@ -42,4 +42,4 @@ def test_a_part_that_is_gone_is_an_error_not_zero():
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     with pytest.raises(RuntimeError, match="is gone"):
-        CpuMeter({"part": [gone.pid]}).read()
+        CpuMeter({"part": gone.pid}).read()
