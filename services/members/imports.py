@@ -33,6 +33,7 @@ import logging
 import re
 import traceback
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from time import monotonic
 from types import SimpleNamespace
@@ -45,7 +46,7 @@ from mongoengine import Q
 from pymongo.errors import BulkWriteError
 
 from shared.events.envelope import utcnow
-from shared.events.outbox import announce_many, pending_event_son, withdraw
+from shared.events.outbox import Hold, announce_many, pending_event_son, release, withdraw
 
 from . import domain
 from .card_numbers import COUNTER as CARD_COUNTER
@@ -61,6 +62,9 @@ MAX_REPORTED = 1000  # errors kept in full on the job; the count is always exact
 STALE_AFTER = timedelta(minutes=2)
 BEAT_EVERY = 15.0  # seconds: a job beats at least this often even when no batch fills (rows in error, blanks)
 MAX_ATTEMPTS = 3  # a job whose worker stopped this many times is failed, not taken up again
+# The imported members' events (welcome, contact details) go out when the job ends, not while it runs;
+# at the latest this long after their batch was written, should the job's end never release them.
+HOLD_EVENTS_AT_MOST = timedelta(minutes=15)
 RETAIN_FOR = timedelta(hours=24)  # the longest an uploaded file is kept: its job is failed after this
 ORPHAN_AFTER = timedelta(hours=1)  # pieces of an upload whose job was never saved (the upload broke off)
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -315,11 +319,17 @@ def _give_up(job: ImportJob, now: datetime) -> None:
     if ImportJob.objects(pk=job.pk, status="running", heartbeat_at=job.heartbeat_at).update_one(
             set__status="failed", set__failure=failure, set__finished_at=now):
         log.warning("import given up", extra={"job": str(job.pk), "attempts": job.attempts})
+        release(Member, _holder(job))
         drop_file(job)
 
 
+def _holder(job: ImportJob) -> str:
+    return f"import:{job.pk}"
+
+
 def _finish(job: ImportJob, status: str, **fields) -> bool:
-    """End the job (if it is still this worker's) and delete its file."""
+    """End the job (if it is still this worker's), send its members' events and delete its file."""
+    release(Member, _holder(job))  # first: a crash after it sends them twice at worst, never holds them
     ended = ImportJob.objects(pk=job.pk, status="running", attempts=job.attempts).update_one(
         set__status=status, set__finished_at=utcnow(), **{f"set__{k}": v for k, v in fields.items()})
     if ended:
@@ -357,6 +367,7 @@ def sweep(now: datetime | None = None) -> int:
     for job in ImportJob.objects(status__in=UNFINISHED, created_at__lt=now - RETAIN_FOR).only("id", "chunks"):
         if ImportJob.objects(pk=job.pk, status__in=UNFINISHED).update_one(
                 set__status="failed", set__failure=failure, set__finished_at=now):
+            release(Member, _holder(job))
             log.warning("import expired", extra={"job": str(job.pk)})
             expired += 1
     held: dict[str, list[str]] = {}
@@ -394,21 +405,35 @@ def run(job: ImportJob, vault, seal, progress=None) -> ImportJob:
     counts = {"rows_total": 0, "imported": 0, "already_registered": 0, "error_count": 0}
     errors: list[ImportError_] = []
     seen: dict[str, int] = {}  # fingerprint -> first line, to report duplicates inside the file
-    batch: list[domain.RosterRow] = []
+    batch: list[tuple[domain.RosterRow, str]] = []  # (row, its fingerprint)
     beat = monotonic()
+    # One batch is written while the next is read and built: the database's time and the worker's
+    # overlap. The writes stay in order, one at a time.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+    writing: Future | None = None
 
     def error(line, field, reason):
         counts["error_count"] += 1
         if len(errors) < MAX_REPORTED:
             errors.append(ImportError_(line=line, field=field, reason=reason))
 
-    def flush():
-        nonlocal beat
-        if batch:
-            imported, existing = _register(batch, org, job, vault, seal)
+    def written():
+        nonlocal writing
+        if writing is not None:
+            imported, existing = writing.result()
+            writing = None
             counts["imported"] += imported
             counts["already_registered"] += existing
-            batch.clear()
+
+    def flush(last=False):
+        nonlocal beat, writing
+        docs = _documents(batch, org, job, vault, seal) if batch else None
+        batch.clear()
+        written()
+        if docs:
+            writing = writer.submit(_write, docs, Hold(_holder(job), HOLD_EVENTS_AT_MOST))
+        if last:
+            written()
         if not ImportJob.objects(pk=job.pk, status="running", attempts=job.attempts).update_one(
                 set__rows_done=counts["rows_total"], set__imported=counts["imported"],
                 set__already_registered=counts["already_registered"], set__error_count=counts["error_count"],
@@ -418,36 +443,43 @@ def run(job: ImportJob, vault, seal, progress=None) -> ImportJob:
         if progress:
             progress(counts["rows_total"])
 
-    for line, cells in rows:
-        if monotonic() - beat > BEAT_EVERY:
-            flush()
-        counts["rows_total"] += 1
-        try:
-            row = domain.parse_row(line, cells, columns)
-        except domain.DomainError as exc:
-            error(line, exc.field, exc.message)
-            continue
-        fingerprint = vault.fingerprint(row.id_number)
-        if fingerprint in seen:
-            error(line, "id_number", f"the same person as line {seen[fingerprint]}")
-            continue
-        seen[fingerprint] = line
-        batch.append(row)
-        if len(batch) >= BATCH:
-            flush()
-    flush()
+    try:
+        for line, cells in rows:
+            if monotonic() - beat > BEAT_EVERY:
+                flush()
+            counts["rows_total"] += 1
+            try:
+                row = domain.parse_row(line, cells, columns)
+            except domain.DomainError as exc:
+                error(line, exc.field, exc.message)
+                continue
+            fingerprint = vault.fingerprint(row.id_number)
+            if fingerprint in seen:
+                error(line, "id_number", f"the same person as line {seen[fingerprint]}")
+                continue
+            seen[fingerprint] = line
+            batch.append((row, fingerprint))
+            if len(batch) >= BATCH:
+                flush()
+        flush(last=True)
+    finally:
+        writer.shutdown(wait=True)  # a write under way ends before the job is given up or failed
     if not _finish(job, "done", rows_total=counts["rows_total"]):
         raise _Superseded()
     return ImportJob.objects(pk=job.pk).first()
 
 
-def _register(rows: list[domain.RosterRow], org: Organisation, job: ImportJob, vault, seal) -> tuple[int, int]:
-    """Insert a batch; rows whose person is already registered are counted, not inserted."""
+def _documents(rows: list[tuple[domain.RosterRow, str]], org: Organisation, job: ImportJob, vault,
+               seal) -> list[dict]:
     now = utcnow()
     cards = Counter.take(CARD_COUNTER, len(rows))
-    docs = [_member_document(row, domain.card_number(now.year, card), org, job, vault, seal, now)
-            for row, card in zip(rows, cards, strict=True)]
-    pointers = announce_many(Member, docs)  # before the write: a crash in between never loses events
+    return [_member_document(row, fingerprint, domain.card_number(now.year, card), org, job, vault, seal, now)
+            for (row, fingerprint), card in zip(rows, cards, strict=True)]
+
+
+def _write(docs: list[dict], hold: Hold) -> tuple[int, int]:
+    """Insert a batch; rows whose person is already registered are counted, not inserted."""
+    pointers = announce_many(Member, docs, hold)  # before the write: a crash in between never loses events
     try:
         Member._get_collection().insert_many(docs, ordered=False)
         failed = set()
@@ -470,8 +502,8 @@ class _Imported(SimpleNamespace):
         return self.id
 
 
-def _member_document(row: domain.RosterRow, card_no: str, org: Organisation, job: ImportJob, vault, seal,
-                     now: datetime) -> dict:
+def _member_document(row: domain.RosterRow, fingerprint: str, card_no: str, org: Organisation, job: ImportJob,
+                     vault, seal, now: datetime) -> dict:
     """The member document as Member.to_mongo() writes it (imports build thousands a second; a
     test holds the two to the same shape)."""
     member = _Imported(id=ObjectId(), name=row.name, gender=row.gender, employment_type=row.employment_type,
@@ -481,7 +513,7 @@ def _member_document(row: domain.RosterRow, card_no: str, org: Organisation, job
         pending_event_son(CONTACT_CHANGED, str(member.id), contact_changed(member, row.phone, None, seal)),
         pending_event_son(MEMBER_JOINED, str(member.id), member_joined(member, org))],
         "name": row.name, "gender": row.gender, "birth_year": row.birth.year,
-        "id_number_fingerprint": vault.fingerprint(row.id_number),
+        "id_number_fingerprint": fingerprint,
         "id_number_encrypted": vault.encrypt(row.id_number),
         "id_number_masked": domain.mask_id_number(row.id_number),
         "phone_encrypted": vault.encrypt(row.phone), "phone_masked": domain.mask_phone(row.phone),

@@ -139,7 +139,9 @@ def test_an_imported_member_document_has_exactly_the_shape_the_model_writes(memb
     job = ImportJob(id=ObjectId(), org_id=tree["a"], created_by="admin:x")
     row = domain.RosterRow(line=7, name="王芳", gender="female", id_number=id_number(7), birth=date(1985, 1, 1),
                            phone="13700000007", employment_type="migrant", job="车工", education=None)
-    raw = imports._member_document(row, "GH202600000007", org, job, Vault(new_key()), Vault(new_key()), utcnow())
+    vault = Vault(new_key())
+    raw = imports._member_document(row, vault.fingerprint(row.id_number), "GH202600000007", org, job, vault,
+                                   Vault(new_key()), utcnow())
     member = Member._from_son(raw)
     member.validate()
     assert member.to_mongo().to_dict() == raw
@@ -259,6 +261,29 @@ def test_a_worker_whose_job_was_taken_from_it_stops(members, tree, bearer, monke
     assert ImportJob.objects(pk=job_id).first().status == "running" and chunks_of(job_id) != []
 
 
+def test_a_write_that_fails_fails_the_job_and_no_later_batch_is_written(members, tree, bearer, monkeypatch):
+    """Batches are written in a thread while the next is built: a failed write still ends the import there,
+    and the batches written before it stay, counted (taking the job up again would count them as
+    already registered)."""
+    monkeypatch.setattr(imports, "BATCH", 10)
+    write, calls = imports._write, []
+
+    def failing_second(docs, hold):
+        calls.append(len(docs))
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return write(docs, hold)
+
+    monkeypatch.setattr(imports, "_write", failing_second)
+    admin = bearer("admin", tree["a"])
+    job_id = upload(members, admin, tree["a"], csv_bytes(roster(45)), "x.csv").json["id"]
+    assert imports.process_pending(*keys_of(members)) == 1
+    job = ImportJob.objects(pk=job_id).first()
+    assert job.status == "failed" and "RuntimeError" in job.failure
+    assert calls == [10, 10] and Member.objects(org_id=tree["a"]).count() == 10
+    assert job.imported == 10 and chunks_of(job_id) == []
+
+
 def test_a_parser_error_quoting_a_cell_reaches_neither_the_job_nor_the_log(members, tree, bearer, caplog):
     from tests.unit.test_roster import MAIN, handmade_xlsx
 
@@ -274,3 +299,24 @@ def test_a_parser_error_quoting_a_cell_reaches_neither_the_job_nor_the_log(membe
     assert secret not in response.get_data(as_text=True)
     assert "import failed" in caplog.text and secret not in caplog.text
     assert all(secret not in str(vars(record)) for record in caplog.records)
+
+
+def test_an_import_s_events_wait_for_its_end(members, tree, bearer, monkeypatch):
+    """The members' events are held back while the import runs (the pipeline does not compete with it)
+    and handed to the relay when it ends."""
+    from shared.events.outbox import _pointers, _releases
+
+    monkeypatch.setattr(imports, "BATCH", 10)
+    admin = bearer("admin", tree["a"])
+    vault, seal = keys_of(members)
+    job_id = upload(members, admin, tree["a"], csv_bytes(roster(35)), "x.csv").json["id"]
+    job = imports.claim_next()
+    held, due = [], []
+
+    def progress(_rows):
+        held.append(_pointers(Member).count_documents({"held_by": f"import:{job_id}"}))
+        due.append(_pointers(Member).count_documents({"collection": "members", "due": {"$lte": utcnow()}}))
+
+    assert imports.run(job, vault, seal, progress=progress).imported == 35
+    assert held == sorted(held) and held[-1] == 35 and set(due) == {0}  # all written, none sent yet
+    assert _releases(Member).find_one({"_id": f"import:{job_id}"}) is not None  # handed to the relay

@@ -241,3 +241,45 @@ def test_a_new_document_s_events_go_out_before_its_later_ones_even_when_its_poin
     records = read_topic(settings.kafka_bootstrap, settings.topic(TOPIC), 2)
     assert [CloudEvent.from_record(r.headers, r.value).data["version"] for r in records] == [1, 2]
     assert pointers(Organisation).count_documents({}) == 0 and Organisation.objects(pk=org.pk).first().outbox == []
+
+
+def test_held_pointers_wait_for_their_release_or_for_their_hold_to_run_out(settings_for, members_app):
+    """A bulk job holds its events back while it runs (``Hold``); the relay sends them once released,
+    or, should nothing release them, once the hold has run out."""
+    from datetime import timedelta
+
+    from bson import ObjectId
+
+    from services.members.published import ORGANISATION_CREATED
+    from shared.events.outbox import Hold, _releases, announce_many, pending_event_son, release
+
+    def insert(names, hold):
+        docs = []
+        for name in names:
+            pk = ObjectId()
+            data = {"org_id": str(pk), "name": name, "kind": "federation", "parent_id": None, "path": [str(pk)],
+                    "status": "active", "credit_code": None, "headcount": None, "version": 1}
+            docs.append({"_id": pk, "name": name, "kind": "federation", "path": [str(pk)], "status": "active",
+                         "version": 1, "outbox": [pending_event_son(ORGANISATION_CREATED, str(pk), data)]})
+        announce_many(Organisation, docs, hold)
+        Organisation._get_collection().insert_many(docs)
+
+    insert(["甲", "乙"], Hold("job:1", timedelta(minutes=15)))
+    insert(["丙"], Hold("job:2", timedelta(0)))  # its writer died long ago: the hold has run out
+    settings = settings_for("members")
+    producer, relay = _relay(settings)
+    relay.RELEASES_EVERY = 0.0  # look for released holds every round
+    try:
+        assert relay.run_once() == 1  # 丙 only
+        assert relay.run_once() == 0
+        assert pointers(Organisation).count_documents({"held_by": "job:1"}) == 2
+        release(Organisation, "job:1")
+        release(Organisation, "job:1")
+        assert relay.run_once() == 2
+        assert relay.run_once() == 0
+        assert _releases(Organisation).count_documents({}) == 0  # forgotten once its pointers are gone
+    finally:
+        producer.close()
+    records = read_topic(settings.kafka_bootstrap, settings.topic(TOPIC), 3)
+    assert sorted(CloudEvent.from_record(r.headers, r.value).data["name"] for r in records) == sorted("甲乙丙")
+    assert pointers(Organisation).count_documents({}) == 0
