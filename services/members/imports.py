@@ -411,6 +411,7 @@ def run(job: ImportJob, vault, seal, progress=None) -> ImportJob:
     # overlap. The writes stay in order, one at a time.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
     writing: Future | None = None
+    hold = Hold(_holder(job), HOLD_EVENTS_AT_MOST)
 
     def error(line, field, reason):
         counts["error_count"] += 1
@@ -431,7 +432,7 @@ def run(job: ImportJob, vault, seal, progress=None) -> ImportJob:
         batch.clear()
         written()
         if docs:
-            writing = writer.submit(_write, docs, Hold(_holder(job), HOLD_EVENTS_AT_MOST))
+            writing = writer.submit(_write, docs, hold)
         if last:
             written()
         if not ImportJob.objects(pk=job.pk, status="running", attempts=job.attempts).update_one(

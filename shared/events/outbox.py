@@ -157,8 +157,13 @@ def pending_event_son(event_type: EventType, subject: str, data: dict) -> dict:
             "dataschema": event_type.dataschema, "data": data}
 
 
+def _bookkeeping(document: type[OutboxDocument], name: str):
+    """One of the outbox's own collections, in the database of the service's documents."""
+    return get_db(document._meta["db_alias"])[name]
+
+
 def _pointers(document: type[OutboxDocument]):
-    return get_db(document._meta["db_alias"])[POINTERS]
+    return _bookkeeping(document, POINTERS)
 
 
 def _pointer(document: type[OutboxDocument], pk, event_ids: list[str], payload: list[dict] | None = None,
@@ -214,7 +219,7 @@ def release(document: type[OutboxDocument], held_by: str) -> None:
 
 
 def _releases(document: type[OutboxDocument]):
-    return get_db(document._meta["db_alias"])[RELEASES]
+    return _bookkeeping(document, RELEASES)
 
 
 def withdraw(document: type[OutboxDocument], pointer_ids: list) -> None:
@@ -244,7 +249,7 @@ class RelayLease:
     lease document; another worker takes over once it has run out."""
 
     def __init__(self, document: type[OutboxDocument], ttl: float = 10.0):
-        self.collection = get_db(document._meta["db_alias"])[LEASES]
+        self.collection = _bookkeeping(document, LEASES)
         self.ttl = timedelta(seconds=ttl)
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._held_until = None
