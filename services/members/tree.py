@@ -29,21 +29,27 @@ TREE_STATE = "tree_state"
 
 
 class TreeCache:
-    """Organisations' parent links and statuses as one process last read them, valid while the tree's
-    version is unchanged: every move and every close bumps it after its write, and a request reads it
-    once (one query) before trusting anything cached. For web processes; jobs read afresh."""
+    """Organisations' parent links, statuses, kinds and names as one process last read them, valid while
+    the tree's version is unchanged: every move, close and rename bumps it after its write (a kind never
+    changes), and a request reads it once (one query) before trusting anything cached. For web
+    processes; jobs read afresh."""
 
     def __init__(self):
         self.version = None
+        self._clear()
+
+    def _clear(self) -> None:
         self.parent: dict[str, str | None] = {}
         self.status: dict[str, str] = {}
+        self.facts: dict[str, tuple[str, str, list[str]]] = {}  # kind, name, and the stored path (a hint)
         self.absent: set[str] = set()
 
     def refresh(self) -> None:
         state = Organisation._get_collection().database[TREE_STATE].find_one({"_id": "tree"}) or {}
         version = state.get("version", 0)
         if version != self.version:
-            self.version, self.parent, self.status, self.absent = version, {}, {}, set()
+            self.version = version
+            self._clear()
 
 
 def bump_tree_version() -> None:
@@ -60,7 +66,7 @@ class PathResolver:
 
     def __init__(self, cache: TreeCache | None = None):
         cache = cache or TreeCache()
-        self._parent, self._status, self._absent = cache.parent, cache.status, cache.absent
+        self._parent, self._status, self._facts, self._absent = cache.parent, cache.status, cache.facts, cache.absent
         self._paths: dict[str, list[str] | None] = {}
 
     def prefetch(self, paths) -> None:
@@ -71,15 +77,31 @@ class PathResolver:
         if not wanted:
             return
         object_ids = [ObjectId(i) for i in wanted if ObjectId.is_valid(i)]
-        for raw in Organisation._get_collection().find({"_id": {"$in": object_ids}}, {"parent_id": 1, "status": 1}):
+        fields = {"parent_id": 1, "status": 1, "kind": 1, "name": 1, "path": 1}
+        for raw in Organisation._get_collection().find({"_id": {"$in": object_ids}}, fields):
             self._parent[str(raw["_id"])] = raw.get("parent_id") or None
             self._status[str(raw["_id"])] = raw.get("status")
+            self._facts[str(raw["_id"])] = (raw.get("kind"), raw.get("name"), raw.get("path") or [])
         self._absent |= wanted - set(self._parent)
 
     def status(self, org_id: str) -> str | None:
         """The organisation's status, or None if it does not exist."""
         self._fetch([org_id])
         return self._status.get(org_id)
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        """The organisation as the tree is now, with the fields the tree's version covers (kind, name,
+        status, parent and path), without a query when this process has read them since the version
+        changed; None if it does not exist. Read-only: not for saving."""
+        self._fetch([org_id])
+        if org_id in self._absent:
+            return None
+        kind, name, stored_path = self._facts[org_id]
+        path = self.current(stored_path if stored_path[-1:] == [org_id] else [org_id])  # its ancestors: one query
+        if path is None:
+            return None
+        return Organisation(id=ObjectId(org_id), kind=kind, name=name, status=self._status[org_id],
+                            parent_id=self._parent[org_id], path=path)
 
     def current(self, path) -> list[str] | None:
         """The path of a copy's organisation (its last element) as the tree is now, or None if an

@@ -293,6 +293,36 @@ def test_another_process_sees_a_move_from_its_answer_on(members, tree, bearer, s
     assert members.get(f"/api/v1/orgs/{group}", headers=group_admin).status_code == 401
 
 
+
+
+def test_a_registration_sees_another_process_s_rename_and_close_from_its_answer_on(members, tree, bearer,
+                                                                                   settings_for):
+    """A registration takes its organisation from the process's cache: a rename or a close made by
+    another process is seen by the next registration, not a stale name or a closed union."""
+    from services.members import create_app
+    from shared.events.outbox import pending_events
+
+    other_process = create_app(settings_for("members")).test_client()
+    op = bearer("operator")
+    group = _create(members, op, {"name": "一组", "kind": "group", "parent_id": tree["a"]})
+
+    def joined(n):
+        answer = members.post("/api/v1/members", json=member_body(group, n), headers=op)
+        assert answer.status_code == 201, answer.json
+        events = pending_events(Member, ObjectId(answer.json["id"]))
+        return answer.json["id"], next(e.data["org_name"] for e in events if e.type == "gonghui.members.member.joined")
+
+    first, name = joined(1)
+    assert name == "一组"  # cached here
+    assert other_process.patch(f"/api/v1/orgs/{group}", json={"name": "第一小组"}, headers=op).status_code == 200
+    second, name = joined(2)
+    assert name == "第一小组"
+    for member_id in (first, second):
+        assert other_process.post(f"/api/v1/members/{member_id}/status", json={"action": "leave", "reason": "voluntary"},
+                                  headers=op).status_code == 200
+    assert other_process.post(f"/api/v1/orgs/{group}/close", headers=op).status_code == 200
+    refused = members.post("/api/v1/members", json=member_body(group, 3), headers=op)
+    assert refused.status_code == 409 and "org_id" in refused.json["error"]["fields"], refused.json
 def test_members_from_before_keep_only_their_birth_year(members, tree, bearer):
     from datetime import datetime
 

@@ -94,7 +94,7 @@ def members_in_scope(ctx: Context, member_ids: list[str]) -> dict[str, Member]:
 
 def holding_org(ctx: Context, org_id: str) -> Organisation:
     """The organisation a member is registered in: visible to the caller and able to hold members."""
-    found = Organisation.objects(pk=ObjectId(org_id) if ObjectId.is_valid(org_id) else None).first()
+    found = ctx.tree.organisation(org_id)
     if found is None or not visible_org(ctx)(found):
         raise NotFound("organisation not found", {"org_id": ["No such organisation."]})
     refuse_unless(domain.check_can_hold_members, found.kind, found.status)

@@ -67,7 +67,10 @@ def update(ctx: Context, org_id: str, changes: dict) -> Organisation:
     if org.kind != "grassroots" and ({"credit_code", "headcount"} & set(changes)):
         field = "credit_code" if "credit_code" in changes else "headcount"
         raise Refused.on(field, f"only a grassroots union carries an employer's {field}", "Not allowed.")
-    return _change(org, ORGANISATION_UPDATED, lambda o: organisation_updated(o, list(changes)), **changes)
+    _change(org, ORGANISATION_UPDATED, lambda o: organisation_updated(o, list(changes)), **changes)
+    if "name" in changes:
+        tree.bump_tree_version()  # web processes' caches hold names (registrations' events carry them)
+    return org
 
 
 def move(ctx: Context, org_id: str, parent_id: str) -> Organisation:
