@@ -4,9 +4,9 @@ never shown (a member is told only whether it has voted itself)."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.fields import Text, WholeNumber
 from shared.pagination import PageArgs, page, page_schema
 

@@ -3,9 +3,9 @@ check-in. Proposals and ballots have their own modules; every blueprint is liste
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.fields import Text, WholeNumber
 from shared.pagination import PageArgs, page, page_schema
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, validate
 
+from shared.blueprint import Blueprint
 from shared.fields import Text
 
 from ..app import registration

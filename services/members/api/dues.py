@@ -3,9 +3,9 @@ deductions arrive), arrears per member, and a branch's monthly report."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.fields import Text, WholeNumber
 
 from ..app import dues

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
+from shared.blueprint import Blueprint, SchemaOnceParser
 from shared.pagination import PageArgs, page, page_schema
 
 from .. import imports
@@ -16,7 +15,7 @@ from ..documents import ImportJob
 from .scope import context
 
 
-class _FormAndFiles(FlaskParser):
+class _FormAndFiles(SchemaOnceParser):
     """A multipart form read as one: its fields and its files, so that one schema documents and
     validates the whole upload (flask-smorest documents one request body per operation)."""
 

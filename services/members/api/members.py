@@ -3,9 +3,9 @@ Personal data is masked in every response."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.fields import TEXT_PATTERN, Text
 from shared.pagination import PageArgs, SortedPageArgs, page, page_schema, sorted_page
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.pagination import SortedPageArgs, page_schema, sorted_page
 
 from ..app import reviews

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+
+from shared.blueprint import Blueprint
 
 from ..app import stats
 from .scope import context

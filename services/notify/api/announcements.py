@@ -4,9 +4,9 @@ see how many received and read it."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.pagination import PageArgs, page, page_schema
 from shared.scope import get_visible, require_role
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from bson import ObjectId
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.errors import NotFound
 from shared.pagination import PageArgs, page, page_schema
 from shared.scope import get_visible, require_role

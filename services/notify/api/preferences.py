@@ -3,9 +3,9 @@ stay on in the inbox: 422 naming the field), and quiet hours in Asia/Shanghai fo
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.errors import NotFound, Refused
 from shared.events.envelope import utcnow
 from shared.rules import DomainError

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.errors import NotFound
 from shared.scope import require_role
 

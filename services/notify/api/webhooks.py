@@ -10,9 +10,9 @@ import secrets
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.errors import in_state, refuse_unless
 from shared.events.envelope import utcnow
 from shared.fields import Text

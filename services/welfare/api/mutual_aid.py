@@ -3,9 +3,9 @@ application of kind mutual_aid: it is reviewed, approved, rejected and disbursed
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from shared.blueprint import Blueprint
 from shared.fields import Text
 from shared.pagination import PageArgs, page, page_schema
 
