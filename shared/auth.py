@@ -94,6 +94,9 @@ class Verifier:
                                   cooldown_duration=jwks_cooldown, headers={"User-Agent": "gonghui"})
         self._jwks_client: jwt.PyJWKClient | None = None
         self._lock = threading.Lock()
+        # tokens verified lately -> (caller, until when it stands without verifying again)
+        self._verified: dict[str, tuple[Caller, float]] = {}
+        self._recheck_after = jwks_lifespan
 
     @classmethod
     def from_settings(cls, settings) -> "Verifier":
@@ -105,8 +108,22 @@ class Verifier:
     def algorithms(self) -> tuple[str, ...]:
         return ((ALGORITHM,) if self._secret else ()) + (IDP_ALGORITHMS if self.jwks_url else ())
 
+    REMEMBERED_AT_MOST = 10_000  # verified tokens a process remembers (callers reuse theirs for hours)
+
     def decode(self, token: str) -> Caller:
-        return self._caller(self.claims(token))
+        """The caller a token stands for. A token verified lately stands without verifying it again
+        (PyJWT's checks cost about 5 % of a request's CPU) until it expires, and for no longer than the
+        identity provider's key set is cached, so a withdrawn key stops working no later than before."""
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None and now < known[1]:
+            return known[0]
+        claims = self.claims(token)
+        caller = self._caller(claims)
+        if len(self._verified) >= self.REMEMBERED_AT_MOST:
+            self._verified.clear()
+        self._verified[token] = (caller, min(claims["exp"], now + self._recheck_after))
+        return caller
 
     def claims(self, token: str) -> dict:
         """The verified claims of a token, or ``Unauthenticated`` saying why not."""

@@ -299,3 +299,34 @@ def test_expiry_is_checked_against_now():
     expired = hs256(iat=int(time.time()) - 3600, exp=datetime.now(timezone.utc) - timedelta(minutes=1))
     with pytest.raises(auth.Unauthenticated, match="expired"):
         auth.decode(expired, SECRET)
+
+
+def test_a_verified_token_is_remembered_until_it_expires_and_a_forged_one_never_is():
+    verifier = auth.Verifier(SECRET)
+    token = hs256(exp=int(time.time()) + 2)
+    assert verifier.decode(token) == auth.Caller("u", "o", ("admin",))
+    checked = []
+    real_claims = verifier.claims
+    verifier.claims = lambda t: checked.append(t) or real_claims(t)
+    assert verifier.decode(token) == auth.Caller("u", "o", ("admin",)) and checked == []  # remembered
+    forged = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    with pytest.raises(auth.Unauthenticated, match="signature"):
+        verifier.decode(forged)
+    time.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()) + 0.05)
+    with pytest.raises(auth.Unauthenticated, match="expired"):
+        verifier.decode(token)
+
+
+def test_tokens_are_verified_again_once_the_key_set_may_have_changed_and_the_memory_is_bounded():
+    never = auth.Verifier(SECRET, jwks_lifespan=0)
+    checked = []
+    real_claims = never.claims
+    never.claims = lambda t: checked.append(t) or real_claims(t)
+    token = hs256()
+    never.decode(token), never.decode(token)
+    assert checked == [token, token]
+    small = auth.Verifier(SECRET)
+    small.REMEMBERED_AT_MOST = 3
+    for n in range(10):
+        small.decode(hs256(sub=f"u{n}"))
+    assert len(small._verified) <= 3
