@@ -71,9 +71,19 @@ class SmsGateway:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender died mid-request: a real gateway never sees the message
+                    self.close_connection = True
+                    return
                 if self.headers.get("Authorization") != f"Bearer {gateway.key}":
                     return self._answer(401, {"error": "bad key"})
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    return self._answer(400, {"error": "body is not JSON"})
+                if not isinstance(body, dict) or not body.get("to") or not body.get("text"):
+                    return self._answer(400, {"error": "to and text are required"})
                 with gateway.lock:
                     if gateway.fail_next:
                         gateway.fail_next -= 1
