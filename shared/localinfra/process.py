@@ -46,6 +46,7 @@ class Child:
     proc: subprocess.Popen
     log_path: Path
     _log: object = field(repr=False, default=None)
+    _signalled: bool = field(repr=False, default=False)
 
     @classmethod
     def start(cls, name: str, argv: list[str], log_path: Path, env: dict | None = None, cwd: str | None = None) -> "Child":
@@ -72,10 +73,21 @@ class Child:
             self.proc.wait()
         self._close_log()
 
-    def stop(self, timeout: float = 20, sig: signal.Signals = signal.SIGTERM) -> None:
+    def ask_to_stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Ask the process group to stop without waiting (``stop`` then waits): several children
+        told at once shut down side by side."""
         if self.alive():
             try:
                 os.killpg(self.proc.pid, sig)
+                self._signalled = True
+            except ProcessLookupError:
+                pass
+
+    def stop(self, timeout: float = 20, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.alive():
+            try:
+                if not self._signalled:
+                    os.killpg(self.proc.pid, sig)
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)

@@ -149,7 +149,10 @@ class Stack:
         raise RuntimeError(f"{service} not ready:\n{child.tail()}")
 
     def stop(self) -> None:
-        for child in [*self.workers.values(), *self.webs.values()]:
+        children = [*self.workers.values(), *self.webs.values()]
+        for child in children:
+            child.ask_to_stop()
+        for child in children:
             child.stop()
         for infra in (self.kafka, self.ferret):
             if infra is not None:
