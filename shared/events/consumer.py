@@ -123,7 +123,9 @@ class EventConsumer:
                 continue
             items.append(_Item(record, event, f"{self.group}|{event.source}|{event.id}", handler))
         keys = list({item.key for item in items})
-        seen = {raw["_id"] for raw in self.processed._get_collection().find({"_id": {"$in": keys}}, {"_id": 1})}
+        seen = set()
+        if keys:  # a poll holding only event types that are not ours costs no query
+            seen = {raw["_id"] for raw in self.processed._get_collection().find({"_id": {"$in": keys}}, {"_id": 1})}
         fresh, taken = [], set()
         for item in items:
             if item.key in seen or item.key in taken:  # handled before, or twice in this poll

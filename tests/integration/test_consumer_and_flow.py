@@ -113,6 +113,34 @@ def test_a_replayed_event_has_no_second_effect(settings_for):
     assert seen == [1, 2]  # all three records came again; none had a second effect
 
 
+def test_a_poll_of_event_types_that_are_not_ours_asks_the_database_nothing(settings_for):
+    settings = settings_for("events")
+    from shared import db
+
+    db.connect(settings)
+    topic = settings.topic("others.v1")
+    kafka_clients.ensure_topics(settings, [topic], partitions=1)
+    real = processed_document(settings.service)
+    asked = []
+
+    class Processed:  # the real processed-id collection, with its uses counted
+        @staticmethod
+        def _get_collection():
+            asked.append(True)
+            return real._get_collection()
+
+    consumer = EventConsumer(kafka_clients.consumer(settings, [topic]), kafka_clients.producer(settings),
+                             settings.group_id, {"t.ours": lambda e: None}, Processed)
+    _publish(settings, topic, [CloudEvent(type="t.theirs", source="/test", subject="k", data={"n": n})
+                               for n in range(3)])
+    skipped = []
+    eventually(lambda: skipped.append(consumer.poll_once().skipped) or sum(skipped) >= 3, timeout=20, interval=0)
+    assert asked == []
+    _publish(settings, topic, [CloudEvent(type="t.ours", source="/test", subject="k", data={})])
+    _poll_until(consumer, lambda: asked)  # an event of ours is looked up and remembered
+    consumer.consumer.close()
+
+
 def test_failing_and_unreadable_records_go_to_the_dead_letter_topic(settings_for):
     settings = settings_for("welfare")
     from shared import db
