@@ -120,10 +120,17 @@ class Stack:
         """Worker processes of one service share its consumed partitions; one of them relays."""
         name = service if replica == 1 else f"{service}#{replica}"
         argv = [sys.executable, "-m", f"services.{service}.worker"]
+        heartbeat = self.heartbeat(name)
+        heartbeat.parent.mkdir(parents=True, exist_ok=True)
+        heartbeat.unlink(missing_ok=True)  # a previous process's: this one has not turned yet
         child = Child.start(f"{name}-worker", argv, self.data_dir / "logs" / f"{name.replace('#', '-')}-worker.log",
-                            env=self.env(service))
+                            env={**self.env(service), "GONGHUI_HEARTBEAT_FILE": str(heartbeat)})
         self.workers[name] = child
         return child
+
+    def heartbeat(self, worker: str) -> Path:
+        """The file a worker touches once its loop turns (after its first poll) and every few seconds after."""
+        return self.data_dir / "heartbeats" / worker.replace("#", "-")
 
     def start_services(self, services=SERVICES, timeout: float = 60) -> None:
         for service in services:
@@ -134,19 +141,29 @@ class Stack:
             self.wait_ready(service, timeout)
 
     def wait_ready(self, service: str, timeout: float = 60) -> None:
+        """Until the service's web answers ready and each of its workers has turned its loop once: an
+        event written as soon as this returns is handled at once, not after a worker's start."""
         child = self.webs[service]
         wait_for_port("127.0.0.1", self.ports[service], child.proc, timeout, f"{service}-web")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.url(service) + "/readyz", timeout=5).status_code == 200:
-                    return
+                    break
             except requests.RequestException:
                 pass
             if not child.alive():
-                break
+                raise RuntimeError(f"{service} not ready:\n{child.tail()}")
             time.sleep(0.3)
-        raise RuntimeError(f"{service} not ready:\n{child.tail()}")
+        else:
+            raise RuntimeError(f"{service} not ready:\n{child.tail()}")
+        for name, worker in self.workers.items():
+            if name.partition("#")[0] != service:
+                continue
+            while not self.heartbeat(name).exists():
+                if not worker.alive() or time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} worker not running:\n{worker.tail()}")
+                time.sleep(0.1)
 
     def stop(self) -> None:
         children = [*self.workers.values(), *self.webs.values()]
