@@ -14,12 +14,6 @@ pytestmark = pytest.mark.integration
 SERVICES = ("members", "events", "welfare", "notify")
 
 
-@pytest.fixture
-def clients(settings_for):
-    return {name: importlib.import_module(f"services.{name}").create_app(settings_for(name)).test_client()
-            for name in SERVICES}
-
-
 def _resolve(spec: dict, node):
     while isinstance(node, dict) and "$ref" in node:
         target = spec
@@ -36,8 +30,9 @@ def _error_schema(spec: dict, operation: dict, status: str) -> dict:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_operation_documents_the_real_error_shape(clients, service):
-    spec = clients[service].get("/api/v1/openapi.json").json
+def test_every_operation_documents_the_real_error_shape(settings_for, service):
+    app = importlib.import_module(f"services.{service}").create_app(settings_for(service))
+    spec = app.test_client().get("/api/v1/openapi.json").json
     operations = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()
                   if method in ("get", "post", "patch", "put", "delete")]
     assert operations
@@ -47,8 +42,7 @@ def test_every_operation_documents_the_real_error_shape(clients, service):
             assert set(schema["properties"]) == {"error", "request_id"}, (path, method, status)
 
 
-def test_real_error_responses_validate_against_the_documented_shape(clients, tree, bearer):
-    members = clients["members"]
+def test_real_error_responses_validate_against_the_documented_shape(members, tree, bearer):
     spec = members.get("/api/v1/openapi.json").json
     post = spec["paths"]["/api/v1/members"]["post"]
     answers = {"401": members.post("/api/v1/members", json={}),
@@ -64,10 +58,10 @@ def test_real_error_responses_validate_against_the_documented_shape(clients, tre
         assert set(answer.json["error"]) <= set(schema["properties"])
 
 
-def test_what_schemathesis_found_in_the_members_api(clients, tree, bearer):
+def test_what_schemathesis_found_in_the_members_api(members, tree, bearer):
     """Nested field errors are one path each, 405 says what is allowed, amounts may be written 5000.0 as
     JSON Schema's integer allows, page cursors are documented exactly, blank text is documented as refused."""
-    members, op = clients["members"], bearer("operator")
+    op = bearer("operator")
     member = members.post("/api/v1/members", json=member_body(tree["a"], 1), headers=op).json["id"]
     bad = members.post("/api/v1/dues/assessments", headers=op,
                        json={"month": "2026-10", "items": [{"member_id": member, "wage_fen": "x"}]})
