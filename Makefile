@@ -29,7 +29,7 @@ run: infra
 	$(BIN)/gonghui run
 
 test: lint infra
-	$(PYTEST) tests/unit tests/contract tests/integration tests/e2e tests/docker
+	$(PYTEST) tests/unit tests/contract tests/integration tests/e2e tests/lifecycle tests/docker
 
 # ruff with a small rule set (pyproject.toml): mistakes, not taste
 lint: $(STAMP)
@@ -45,7 +45,7 @@ test-integration: infra
 	$(PYTEST) tests/integration
 
 test-e2e: infra
-	$(PYTEST) tests/e2e
+	$(PYTEST) tests/e2e tests/lifecycle
 
 test-docker: $(STAMP)
 	$(PYTEST) tests/docker

@@ -6,20 +6,20 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from pymongo import MongoClient
 
 from shared.events.envelope import isoformat, utcnow
 from tests.helpers import eventually, grassroots, member_body
+from tests.stacks import database
 
 pytestmark = pytest.mark.e2e
 
 
-def _branch_with_members(http, stack, namespace, count: int):
+def _branch_with_members(http, stack, serial, count: int):
     fed = http.post("members", "/api/v1/orgs", {"name": "市总工会", "kind": "federation"}, roles="operator").json()["id"]
-    a = http.post("members", "/api/v1/orgs", grassroots("甲公司工会", fed, 1), roles="admin", org=fed).json()["id"]
-    ids = [http.post("members", "/api/v1/members", member_body(a, n, gender="female"), roles="admin", org=a).json()["id"]
-           for n in range(count)]
-    views = MongoClient(stack.env()["GONGHUI_MONGO_URL"])[f"{namespace}events"]
+    a = http.post("members", "/api/v1/orgs", grassroots("甲公司工会", fed, serial), roles="admin", org=fed).json()["id"]
+    ids = [http.post("members", "/api/v1/members", member_body(a, serial + n, gender="female"), roles="admin",
+                     org=a).json()["id"] for n in range(count)]
+    views = database(stack, "events")
     eventually(lambda: views["member_views"].count_documents({"org_path": a}) == count
                and views["org_views"].count_documents({"_id": a}) == 1, timeout=30,
                message="the events read model has the branch and its members")
@@ -41,8 +41,8 @@ def _activity(http, org, **overrides):
     return activity
 
 
-def test_fifty_racing_members_for_the_last_ten_places_and_ten_racing_cancellations(http, stack, namespace):
-    fed, a, people = _branch_with_members(http, stack, namespace, 52)
+def test_fifty_racing_members_for_the_last_ten_places_and_ten_racing_cancellations(http, stack, serial):
+    fed, a, people = _branch_with_members(http, stack, serial, 52)
     activity = _activity(http, a, capacity=12)
     for member in people[:2]:
         assert http.post("events", f"/api/v1/activities/{activity}/registrations", {}, roles="member", org=a,
@@ -82,8 +82,8 @@ def _all_registrations(http, activity, org):
             return rows
 
 
-def test_a_check_in_and_an_honour_reach_the_members_service(http, stack, namespace):
-    fed, a, (member,) = _branch_with_members(http, stack, namespace, 1)
+def test_a_check_in_and_an_honour_reach_the_members_service(http, stack, serial):
+    fed, a, (member,) = _branch_with_members(http, stack, serial, 1)
     activity = _activity(http, a, kind="skill_competition")
     registration = http.post("events", f"/api/v1/activities/{activity}/registrations", {}, roles="member", org=a,
                              sub=member).json()
@@ -92,7 +92,7 @@ def test_a_check_in_and_an_honour_reach_the_members_service(http, stack, namespa
                         sub=member)
     assert checked.status_code == 200, checked.text
     month = checked.json()["checked_in_at"][:7]  # UTC month; Beijing's differs only near midnight of the 1st
-    participation = MongoClient(stack.env()["GONGHUI_MONGO_URL"])[f"{namespace}members"]["participation"]
+    participation = database(stack, "members")["participation"]
     eventually(lambda: participation.count_documents({"member_id": member}) == 1, timeout=20,
                message="members recorded the participation month")
     assert participation.find_one({"member_id": member})["month"][:4] == month[:4]

@@ -10,8 +10,7 @@ import requests
 
 from shared.localinfra.cache import REPO_ROOT
 from tests.helpers import eventually, member_body
-
-from .test_stack import _branches
+from tests.stacks import federation_with_two_branches
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +28,10 @@ def _run(stack, db, group):
             "SELECT member_id, name, status, card_no, org_id, version FROM members")}
 
 
-def test_the_example_keeps_a_table_of_members_and_a_replay_changes_nothing(http, stack, tmp_path):
-    _fed, a, b = _branches(http)
-    first = http.post("members", "/api/v1/members", member_body(a, 1), roles="admin", org=a).json()
-    second = http.post("members", "/api/v1/members", member_body(b, 2), roles="admin", org=b).json()
+def test_the_example_keeps_a_table_of_members_and_a_replay_changes_nothing(http, stack, tmp_path, serial):
+    _fed, a, b = federation_with_two_branches(http, serial)
+    first = http.post("members", "/api/v1/members", member_body(a, serial + 1), roles="admin", org=a).json()
+    second = http.post("members", "/api/v1/members", member_body(b, serial + 2), roles="admin", org=b).json()
     renamed = requests.patch(f"{stack.url('members')}/api/v1/members/{first['id']}", json={"name": "王小明"},
                              headers=http.headers("admin", org=a), timeout=10)
     assert renamed.status_code == 200

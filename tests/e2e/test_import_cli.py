@@ -15,9 +15,9 @@ pytestmark = pytest.mark.e2e
 SWAPPED_ID, SWAPPED_PHONE = id_number(77, birth="19960606"), "13399990077"
 
 
-def test_the_cli_imports_a_roster_and_prints_the_report(http, stack, tmp_path):
+def test_the_cli_imports_a_roster_and_prints_the_report(http, stack, tmp_path, serial):
     fed = http.post("members", "/api/v1/orgs", {"name": "市总工会", "kind": "federation"}, roles="operator").json()["id"]
-    branch = http.post("members", "/api/v1/orgs", grassroots("某物流公司工会", fed, 5), roles="operator").json()["id"]
+    branch = http.post("members", "/api/v1/orgs", grassroots("某物流公司工会", fed, serial), roles="operator").json()["id"]
     roster = tmp_path / "名册.csv"
     with open(roster, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)

@@ -16,8 +16,7 @@ import requests
 from shared.localinfra.cache import REPO_ROOT
 from shared.localinfra.stack import SERVICES
 from tests.helpers import grassroots, member_body
-
-from .test_stack import _branches
+from tests.stacks import federation_with_two_branches
 
 pytestmark = pytest.mark.e2e
 
@@ -50,10 +49,10 @@ def _finished(run: subprocess.Popen, timeout: float = 900) -> subprocess.Complet
     return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
 
 
-def test_every_service_passes_schemathesis(http, stack, tmp_path):
-    fed, a, _ = _branches(http)
-    member = http.post("members", "/api/v1/members", member_body(a, 1), roles="admin", org=a).json()
-    http.post("members", "/api/v1/orgs", grassroots("丙公司工会", fed, 3), roles="admin", org=fed)
+def test_every_service_passes_schemathesis(http, stack, tmp_path, serial):
+    fed, a, _ = federation_with_two_branches(http, serial)
+    member = http.post("members", "/api/v1/members", member_body(a, serial + 1), roles="admin", org=a).json()
+    http.post("members", "/api/v1/orgs", grassroots("丙公司工会", fed, serial + 3), roles="admin", org=fed)
     assert member["id"]
     token = http.headers("admin", org=fed)["Authorization"].split(" ", 1)[1]
     summary, failed, running = {}, {}, {}

@@ -7,19 +7,19 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
-from pymongo import MongoClient
 
 from tests.helpers import eventually, grassroots, member_body
+from tests.stacks import database
 
 pytestmark = pytest.mark.e2e
 
 
-def test_twenty_parallel_approvals_against_a_budget_that_fits_five(http, stack, namespace):
+def test_twenty_parallel_approvals_against_a_budget_that_fits_five(http, stack, serial):
     fed = http.post("members", "/api/v1/orgs", {"name": "市总工会", "kind": "federation"}, roles="operator").json()["id"]
-    a = http.post("members", "/api/v1/orgs", grassroots("甲公司工会", fed, 1), roles="admin", org=fed).json()["id"]
-    people = [http.post("members", "/api/v1/members", member_body(a, n), roles="admin", org=a).json()["id"]
+    a = http.post("members", "/api/v1/orgs", grassroots("甲公司工会", fed, serial), roles="admin", org=fed).json()["id"]
+    people = [http.post("members", "/api/v1/members", member_body(a, serial + n), roles="admin", org=a).json()["id"]
               for n in range(20)]
-    db = MongoClient(stack.env()["GONGHUI_MONGO_URL"])[f"{namespace}welfare"]
+    db = database(stack, "welfare")
     eventually(lambda: db["member_views"].count_documents({"org_path": a, "status": "active"}) == 20
                and db["org_views"].count_documents({"_id": a}) == 1, timeout=30,
                message="the welfare read model has the branch and its active members")
@@ -43,7 +43,8 @@ def test_twenty_parallel_approvals_against_a_budget_that_fits_five(http, stack, 
     with ThreadPoolExecutor(20) as pool:  # to every gunicorn worker at once
         codes = list(pool.map(approve, applications))
     assert sorted(codes) == [200] * 5 + [422] * 15, codes
-    entries = list(db["ledger"].find({"budget_id": {"$exists": True}}))
+    entries = [e for e in db["ledger"].find({"budget_id": {"$exists": True}})
+               if str(e["budget_id"]) == budget.json()["id"]]  # this test's budget: the stack is shared
     assert len(entries) == 5 and {e["kind"] for e in entries} == {"commitment"}
     assert sum(e["amount_fen"] for e in entries) == 500_000
     shown = http.get("welfare", f"/api/v1/budgets/{budget.json()['id']}", roles="admin", org=a).json()

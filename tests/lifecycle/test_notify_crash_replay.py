@@ -21,11 +21,9 @@ from services.welfare.published import ALL as WELFARE_TYPES
 from shared.config import Settings
 from shared.events import kafka_clients
 from shared.events.envelope import CloudEvent
-from shared.localinfra.process import free_port
-from shared.localinfra.stack import Stack
-from tests.e2e.conftest import Http
 from tests.helpers import eventually, grassroots, member_body
 from tests.receivers import Mailbox, SmsGateway
+from tests.stacks import Http, new_stack
 
 pytestmark = pytest.mark.e2e
 MEMBERS = 24
@@ -53,13 +51,10 @@ def test_a_worker_killed_between_sending_and_recording_then_replayed_sends_each_
         infra, tmp_path, namespace, receivers):
     mailbox, gateway = receivers
     topics = namespace.replace("_", ".")
-    stack = Stack(data_dir=tmp_path / "stack", kafka_port=infra.kafka.port, mongo_port=infra.ferret.port,
-                  ports={s: free_port() for s in ("members", "events", "welfare", "notify")},
-                  extra_env={"GONGHUI_DB_PREFIX": namespace, "GONGHUI_TOPIC_PREFIX": topics,
-                             "GONGHUI_LOG_LEVEL": "WARNING", "GONGHUI_SMTP_HOST": "127.0.0.1",
-                             "GONGHUI_SMTP_PORT": str(mailbox.port), "GONGHUI_SMTP_TLS": "none",
-                             "GONGHUI_SMS_URL": gateway.url, "GONGHUI_SMS_KEY": gateway.key,
-                             "GONGHUI_DELIVERY_LEASE_SECONDS": "3", "GONGHUI_DELIVERY_BACKOFF_SECONDS": "0.5"})
+    stack = new_stack(infra, tmp_path / "stack", namespace, env={
+        "GONGHUI_SMTP_HOST": "127.0.0.1", "GONGHUI_SMTP_PORT": str(mailbox.port), "GONGHUI_SMTP_TLS": "none",
+        "GONGHUI_SMS_URL": gateway.url, "GONGHUI_SMS_KEY": gateway.key,
+        "GONGHUI_DELIVERY_LEASE_SECONDS": "3", "GONGHUI_DELIVERY_BACKOFF_SECONDS": "0.5"})
     try:
         stack.start_services(services=("members", "notify"))
         http = Http(stack)

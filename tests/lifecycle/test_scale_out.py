@@ -6,22 +6,17 @@ import time
 
 import pytest
 from kafka import KafkaAdminClient
-from pymongo import MongoClient
 
-from shared.localinfra.process import free_port
-from shared.localinfra.stack import SERVICES, Stack
-from tests.e2e.conftest import Http
 from tests.helpers import eventually, grassroots, member_body
+from tests.stacks import Http, database, new_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def scaled(infra, tmp_path, namespace):
-    s = Stack(data_dir=tmp_path / "stack", kafka_port=infra.kafka.port, mongo_port=infra.ferret.port,
-              ports={svc: free_port() for svc in SERVICES}, worker_counts={"members": 2, "notify": 2},
-              extra_env={"GONGHUI_DB_PREFIX": namespace, "GONGHUI_TOPIC_PREFIX": namespace.replace("_", "."),
-                         "GONGHUI_LOG_LEVEL": "WARNING", "GONGHUI_CONSUMER_BATCH": "5"})
+    s = new_stack(infra, tmp_path / "stack", namespace, env={"GONGHUI_CONSUMER_BATCH": "5"},
+                  worker_counts={"members": 2, "notify": 2})
     s.start_services(services=("members", "notify"))
     yield s
     s.stop()
@@ -34,8 +29,7 @@ def test_two_workers_per_service_deliver_each_welcome_exactly_once(scaled, names
     branch = http.post("members", "/api/v1/orgs", grassroots("甲公司工会", fed, 1), roles="admin", org=fed).json()["id"]
     ids = [http.post("members", "/api/v1/members", member_body(branch, n), roles="admin", org=branch).json()["id"]
            for n in range(60)]
-    database = MongoClient(scaled.env()["GONGHUI_MONGO_URL"])[f"{namespace}notify"]
-    inbox = database["inbox_messages"]
+    inbox = database(scaled, "notify")["inbox_messages"]
     eventually(lambda: inbox.count_documents({"member_id": {"$in": ids}}) >= 60, timeout=60,
                message="all welcomes delivered")
     time.sleep(2)  # anything duplicated would land now
