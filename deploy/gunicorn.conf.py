@@ -20,7 +20,6 @@ preload_app = False
 control_socket_disable = True  # gunicorn 27: one shared socket path would clash between services
 
 
-
 def on_starting(server):
     """Import every module of the service except its wsgi entry point (which creates the app and its
     clients). Importing has no side effects here, so this only saves each worker the imports: its boot
