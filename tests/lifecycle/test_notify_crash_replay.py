@@ -14,7 +14,6 @@ import time
 import uuid
 
 import pytest
-from pymongo import MongoClient
 
 from services.notify.app.sending import THREADS
 from services.welfare.published import ALL as WELFARE_TYPES
@@ -23,7 +22,7 @@ from shared.events import kafka_clients
 from shared.events.envelope import CloudEvent
 from tests.helpers import eventually, grassroots, member_body
 from tests.receivers import Mailbox, SmsGateway
-from tests.stacks import Http, new_stack
+from tests.stacks import Http, database, new_stack
 
 pytestmark = pytest.mark.e2e
 MEMBERS = 24
@@ -67,7 +66,7 @@ def test_a_worker_killed_between_sending_and_recording_then_replayed_sends_each_
             answer = http.post("members", "/api/v1/members", body, roles="admin", org=branch_id)
             assert answer.status_code == 201, answer.text
             people[answer.json()["id"]] = (body["phone"], body["email"])
-        notify_db = MongoClient(infra.ferret.url)[f"{namespace}notify"]
+        notify_db = database(stack, "notify")
         eventually(lambda: notify_db.contacts.count_documents({"_id": {"$in": list(people)}}) == MEMBERS,
                    timeout=60, message="contacts at notify")
         for member_id in people:
