@@ -23,8 +23,12 @@ control_socket_disable = True  # gunicorn 27: one shared socket path would clash
 def on_starting(server):
     """Import every module of the service except its wsgi entry point (which creates the app and its
     clients). Importing has no side effects here, so this only saves each worker the imports: its boot
-    falls from about 2 s of CPU to a fork and create_app."""
-    package = importlib.import_module(server.app.app_uri.partition(":")[0].rpartition(".")[0])
+    falls from about 2 s of CPU to a fork and create_app. An app outside a package (the bench's echo
+    baseline) has nothing to import beforehand."""
+    package_name = server.app.app_uri.partition(":")[0].rpartition(".")[0]
+    if not package_name:
+        return
+    package = importlib.import_module(package_name)
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         if not module.name.endswith(".wsgi"):
             importlib.import_module(module.name)
