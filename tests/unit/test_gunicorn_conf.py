@@ -2,9 +2,8 @@
 wsgi module (which builds the app and its clients) is not, and an app outside a package starts."""
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from shared.localinfra.cache import REPO_ROOT
 
 PROBE = """
 import runpy, sys, types
@@ -15,7 +14,7 @@ print(",".join(sorted(m for m in sys.modules if m.startswith("services."))))
 
 
 def imported_after_hook(app_uri: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", PROBE, app_uri], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", PROBE, app_uri], cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     return set(filter(None, done.stdout.strip().split(",")))
